@@ -1,0 +1,192 @@
+//! Request and response bodies of every endpoint in API.md.
+//!
+//! Request fields are `Option` because serde stops at the first missing
+//! field, while the API must report every missing field at once.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/token/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginBody {
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+/// The answer of a login or a refresh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPair {
+    pub access: String,
+    pub refresh: String,
+}
+
+/// `POST /api/token/refresh/` and `POST /api/token/blacklist/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshBody {
+    pub refresh: Option<String>,
+}
+
+/// `POST /api/token/verify/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyBody {
+    pub token: Option<String>,
+}
+
+/// `{}`: the body of verify and blacklist on success.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// `POST /api/users/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterBody {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// A user as `POST /api/users/` and `GET /api/users/me/` return it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// `POST /api/users/set_password/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPasswordBody {
+    pub current_password: Option<String>,
+    pub new_password: Option<String>,
+}
+
+/// `GET /api/profile/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub user: ProfileUser,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+}
+
+/// The read-only `user` of a profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileUser {
+    pub id: i64,
+    pub username: String,
+}
+
+/// `PATCH /api/profile/`: any subset of the fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfilePatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A note as the API returns it. Timestamps are ISO 8601 in UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /api/notes/` and `PATCH /api/notes/{id}/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// `GET /api/health/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn login_body_reads_the_documented_json() {
+        let body: LoginBody =
+            serde_json::from_value(json!({"username": "u", "password": "p"})).unwrap();
+        assert_eq!(body.username.as_deref(), Some("u"));
+        assert_eq!(body.password.as_deref(), Some("p"));
+    }
+
+    #[test]
+    fn missing_fields_are_none_and_extra_fields_are_ignored() {
+        let body: RegisterBody =
+            serde_json::from_value(json!({"username": "u", "nickname": "x"})).unwrap();
+        assert_eq!(body.username.as_deref(), Some("u"));
+        assert_eq!(body.password, None);
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_an_error() {
+        assert!(serde_json::from_value::<LoginBody>(json!({"username": 5})).is_err());
+    }
+
+    #[test]
+    fn token_pair_is_access_and_refresh() {
+        let pair = TokenPair {
+            access: "a".into(),
+            refresh: "r".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&pair).unwrap(),
+            json!({"access": "a", "refresh": "r"})
+        );
+    }
+
+    #[test]
+    fn empty_is_an_empty_object() {
+        assert_eq!(serde_json::to_value(Empty {}).unwrap(), json!({}));
+    }
+
+    #[test]
+    fn user_and_profile_match_the_documented_json() {
+        let user = json!({"id": 1, "username": "u", "email": "e@x.io", "first_name": "F", "last_name": "L"});
+        let parsed: User = serde_json::from_value(user.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), user);
+
+        let profile = json!({"user": {"id": 1, "username": "u"}, "first_name": "F", "last_name": "L", "email": "e@x.io"});
+        let parsed: Profile = serde_json::from_value(profile.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), profile);
+    }
+
+    #[test]
+    fn profile_patch_sends_only_what_changes() {
+        let patch = ProfilePatch {
+            first_name: Some("Sam".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&patch).unwrap(),
+            json!({"first_name": "Sam"})
+        );
+    }
+
+    #[test]
+    fn note_matches_the_documented_json() {
+        let note = json!({
+            "id": 3, "title": "t", "body": "", "created_at": "2026-11-22T10:15:30.123456Z",
+            "updated_at": "2026-11-22T10:15:30.123456Z"
+        });
+        let parsed: Note = serde_json::from_value(note.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), note);
+    }
+}

@@ -1,0 +1,1 @@
+//! End-to-end browser journeys (filled in by the frontend issue).
