@@ -1,0 +1,223 @@
+//! The HTTP application: the router with its middleware, and the server's
+//! lifecycle (bind, migrate, serve, shut down gracefully).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::jwt::Jwt;
+use crate::auth::keys::SigningKeys;
+use crate::auth::password;
+use crate::config::Settings;
+use crate::error::{ApiError, InternalCause};
+use crate::routes;
+use crate::state::AppState;
+use crate::store::{Db, attempts, now_micros, tokens};
+
+/// API.md: request bodies over 64 KiB are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How often expired refresh tokens and old login failures are deleted.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// The router with every route and layer, ready to serve or to test with
+/// `oneshot`.
+pub fn build_router(state: AppState) -> Router {
+    let api = routes::api_router().route("/api/{*rest}", any(api_not_found));
+    let app = match &state.settings.static_dir {
+        Some(dist) => api.merge(routes::spa::router(dist)),
+        None => api.fallback(api_not_found),
+    };
+    let cors = cors_layer(&state.settings.cors_origins);
+    // Inner to outer: json_errors sits outside the body limit so that the
+    // limit's plain-text 413 is rewritten too.
+    app.layer(middleware::from_fn(log_internal_errors))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(json_errors))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// Errors made outside our handlers (axum's 405, tower-http's 413) get the
+/// same JSON body as ours, keeping their headers (`Allow`, for one).
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let mut replacement = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed.into_response(),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge.into_response(),
+        StatusCode::NOT_FOUND => ApiError::NotFound.into_response(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType.into_response(),
+        other => {
+            let detail = other.canonical_reason().unwrap_or("Error").to_owned();
+            (other, Json(shared::ErrorBody { detail, code: None })).into_response()
+        }
+    };
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = parts.headers.get(&name) {
+            replacement.headers_mut().insert(name, value.clone());
+        }
+    }
+    replacement
+}
+
+/// Logs the cause of a 500, which the response body never carries.
+async fn log_internal_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
+        tracing::error!(error = ?cause, "request failed");
+    }
+    response
+}
+
+/// A bound, migrated server, not yet serving.
+pub struct App {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+}
+
+impl App {
+    /// Opens and migrates the database, loads the signing keys and binds the
+    /// listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        let db = Db::connect(&settings.database_url).await?;
+        let keys = SigningKeys::load(&settings.signing)?;
+        let jwt = Jwt::new(keys, settings.tokens.clone());
+        tokio::task::spawn_blocking(password::warm_up).await?;
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("invalid setting BIND: cannot listen on {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let state = AppState {
+            db,
+            jwt: Arc::new(jwt),
+            settings: Arc::new(settings),
+        };
+        Ok(App {
+            listener,
+            address,
+            state,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let router = build_router(self.state);
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await;
+        housekeeping.abort();
+        served.context("the server failed")
+    }
+}
+
+/// Deletes expired refresh tokens and login failures that no longer count.
+pub async fn flush_expired(state: &AppState) -> Result<(u64, u64), sqlx::Error> {
+    let now = now_micros();
+    let window = state.settings.login_limit.window.as_micros() as i64;
+    let tokens = tokens::delete_expired(&state.db.pool, now).await?;
+    let failures = attempts::delete_before(&state.db.pool, now - window).await?;
+    Ok((tokens, failures))
+}
+
+async fn housekeeping(state: AppState) {
+    let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        every.tick().await;
+        match flush_expired(&state).await {
+            Ok((tokens, failures)) => {
+                tracing::debug!(tokens, failures, "deleted expired rows")
+            }
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,266 @@
+//! Issuing and checking the two JWTs of API.md.
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Header, Validation, decode, encode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use shared::{AccessClaims, RefreshClaims, TokenType};
+
+use super::keys::SigningKeys;
+use super::random_id;
+use crate::config::TokenSettings;
+
+/// Why a token was refused; each is safe to show the client.
+pub mod reason {
+    pub const INVALID: &str = "Token is invalid";
+    pub const EXPIRED: &str = "Token is expired";
+    pub const WRONG_TYPE: &str = "Token has wrong type";
+    pub const BLACKLISTED: &str = "Token is blacklisted";
+    pub const USER_NOT_FOUND: &str = "User not found";
+    pub const BAD_HEADER: &str = "Authorization header must contain two space-delimited values";
+}
+
+/// The claims every token has, to tell the two types apart.
+#[derive(Debug, Deserialize)]
+pub struct TokenHead {
+    pub token_type: TokenType,
+    pub jti: String,
+    pub iat: i64,
+}
+
+/// Signs and checks tokens with one key and one algorithm.
+pub struct Jwt {
+    keys: SigningKeys,
+    header: Header,
+    validation: Validation,
+    tokens: TokenSettings,
+}
+
+impl Jwt {
+    pub fn new(keys: SigningKeys, tokens: TokenSettings) -> Self {
+        let mut header = Header::new(keys.algorithm);
+        header.kid = keys.kid.clone();
+        // Only the configured algorithm: a token that names another (`none`,
+        // or HS256 signed with our public key) is refused before any check.
+        let mut validation = Validation::new(keys.algorithm);
+        // jsonwebtoken's default leeway is 60 s; ours is configured (0 s).
+        validation.leeway = tokens.leeway.as_secs();
+        validation.validate_exp = true;
+        validation.set_required_spec_claims(&["exp"]);
+        Jwt {
+            keys,
+            header,
+            validation,
+            tokens,
+        }
+    }
+
+    pub fn settings(&self) -> &TokenSettings {
+        &self.tokens
+    }
+
+    pub fn jwks(&self) -> Option<&serde_json::Value> {
+        self.keys.jwks.as_ref()
+    }
+
+    /// A new access token; `now` in seconds.
+    pub fn issue_access(&self, user_id: i64, username: &str, now: i64) -> anyhow::Result<String> {
+        let claims = AccessClaims {
+            token_type: TokenType::Access,
+            exp: now + self.tokens.access_ttl.as_secs() as i64,
+            iat: now,
+            jti: random_id(),
+            user_id,
+            username: username.to_owned(),
+        };
+        Ok(encode(&self.header, &claims, &self.keys.encoding)?)
+    }
+
+    /// A new refresh token of session `sid`. Its expiry slides with each
+    /// rotation but never passes `auth_time` + the session maximum.
+    pub fn issue_refresh(
+        &self,
+        user_id: i64,
+        username: &str,
+        sid: &str,
+        auth_time: i64,
+        now: i64,
+    ) -> anyhow::Result<(String, RefreshClaims)> {
+        let sliding = now + self.tokens.refresh_ttl.as_secs() as i64;
+        let cap = auth_time + self.tokens.session_max.as_secs() as i64;
+        let claims = RefreshClaims {
+            token_type: TokenType::Refresh,
+            exp: sliding.min(cap),
+            iat: now,
+            jti: random_id(),
+            user_id,
+            username: username.to_owned(),
+            sid: sid.to_owned(),
+            auth_time,
+        };
+        Ok((encode(&self.header, &claims, &self.keys.encoding)?, claims))
+    }
+
+    pub fn decode_access(&self, token: &str, now: i64) -> Result<AccessClaims, &'static str> {
+        self.decode_typed(token, TokenType::Access, now)
+    }
+
+    pub fn decode_refresh(&self, token: &str, now: i64) -> Result<RefreshClaims, &'static str> {
+        self.decode_typed(token, TokenType::Refresh, now)
+    }
+
+    /// Checks a token of either type: signature, algorithm, expiry, `iat`.
+    pub fn decode_any(&self, token: &str, now: i64) -> Result<TokenHead, &'static str> {
+        let value = self.verified_claims(token)?;
+        let head: TokenHead = serde_json::from_value(value).map_err(|_| reason::INVALID)?;
+        self.check_iat(head.iat, now)?;
+        Ok(head)
+    }
+
+    fn decode_typed<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        expected: TokenType,
+        now: i64,
+    ) -> Result<T, &'static str> {
+        let value = self.verified_claims(token)?;
+        let head: TokenHead = serde_json::from_value(value.clone()).map_err(|_| reason::INVALID)?;
+        if head.token_type != expected {
+            return Err(reason::WRONG_TYPE);
+        }
+        self.check_iat(head.iat, now)?;
+        serde_json::from_value(value).map_err(|_| reason::INVALID)
+    }
+
+    /// A token issued in the future was not issued by a clock we trust.
+    fn check_iat(&self, iat: i64, now: i64) -> Result<(), &'static str> {
+        if iat > now + self.tokens.leeway.as_secs() as i64 {
+            return Err(reason::INVALID);
+        }
+        Ok(())
+    }
+
+    fn verified_claims(&self, token: &str) -> Result<serde_json::Value, &'static str> {
+        decode::<serde_json::Value>(token, &self.keys.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| match err.kind() {
+                ErrorKind::ExpiredSignature => reason::EXPIRED,
+                kind => {
+                    tracing::debug!(?kind, "token refused");
+                    reason::INVALID
+                }
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Settings, Signing};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use std::time::Duration;
+
+    fn jwt_with(signing: Signing) -> Jwt {
+        let mut tokens = Settings::local(std::path::Path::new("/tmp")).tokens;
+        tokens.access_ttl = Duration::from_secs(60);
+        Jwt::new(SigningKeys::load(&signing).unwrap(), tokens)
+    }
+
+    fn hs256(secret: &str) -> Jwt {
+        jwt_with(Signing::Hs256 {
+            secret: Some(crate::config::Secret::new(secret)),
+            secret_file: "/nonexistent".into(),
+        })
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn an_access_token_round_trips() {
+        let jwt = hs256(SECRET);
+        let token = jwt.issue_access(7, "sam", NOW).unwrap();
+        let claims = jwt.decode_access(&token, NOW).unwrap();
+        assert_eq!((claims.user_id, claims.username.as_str()), (7, "sam"));
+        assert_eq!(claims.exp - claims.iat, 60);
+        assert_eq!(claims.jti.len(), 32);
+    }
+
+    #[test]
+    fn a_refresh_token_is_not_an_access_token_and_back() {
+        let jwt = hs256(SECRET);
+        let (refresh, _) = jwt.issue_refresh(1, "u", "sid", NOW, NOW).unwrap();
+        let access = jwt.issue_access(1, "u", NOW).unwrap();
+        assert_eq!(
+            jwt.decode_access(&refresh, NOW).unwrap_err(),
+            reason::WRONG_TYPE
+        );
+        assert_eq!(
+            jwt.decode_refresh(&access, NOW).unwrap_err(),
+            reason::WRONG_TYPE
+        );
+    }
+
+    #[test]
+    fn refresh_expiry_never_passes_the_session_cap() {
+        let jwt = hs256(SECRET);
+        let max = jwt.settings().session_max.as_secs() as i64;
+        let (_, claims) = jwt.issue_refresh(1, "u", "s", NOW - max + 5, NOW).unwrap();
+        assert_eq!(claims.exp, NOW + 5);
+    }
+
+    #[test]
+    fn another_key_is_refused() {
+        let token = hs256(SECRET).issue_access(1, "u", NOW).unwrap();
+        let other = hs256("fedcba9876543210fedcba9876543210");
+        assert_eq!(
+            other.decode_access(&token, NOW).unwrap_err(),
+            reason::INVALID
+        );
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let jwt = hs256(SECRET);
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let body = URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"token_type":"access","exp":{},"iat":{NOW},"jti":"x","user_id":1,"username":"u"}}"#,
+            NOW + 999_999_999
+        ));
+        assert_eq!(
+            jwt.decode_access(&format!("{header}.{body}."), NOW)
+                .unwrap_err(),
+            reason::INVALID
+        );
+    }
+
+    #[test]
+    fn an_eddsa_token_is_refused_by_an_hs256_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let ed = jwt_with(Signing::EdDsa {
+            key_file: dir.path().join("k.pem"),
+        });
+        let token = ed.issue_access(1, "u", NOW).unwrap();
+        assert!(ed.decode_access(&token, NOW).is_ok());
+        assert_eq!(
+            hs256(SECRET).decode_access(&token, NOW).unwrap_err(),
+            reason::INVALID
+        );
+    }
+
+    #[test]
+    fn tokens_from_the_future_are_refused() {
+        let jwt = hs256(SECRET);
+        let token = jwt.issue_access(1, "u", NOW + 3600).unwrap();
+        assert_eq!(jwt.decode_access(&token, NOW).unwrap_err(), reason::INVALID);
+    }
+
+    #[test]
+    fn garbage_is_invalid() {
+        let jwt = hs256(SECRET);
+        for junk in ["", "a.b.c", "....", "not a token"] {
+            assert_eq!(jwt.decode_any(junk, NOW).unwrap_err(), reason::INVALID);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The command line: `serve` (the default), `create-user`,
+//! `flush-expired-tokens`.
+
+use std::io::{BufRead, Write};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::accounts::{DEMO_USERS, create_user, ensure_demo_users};
+use crate::app::App;
+use crate::config::{ServeArgs, Settings};
+use crate::domain::NewUser;
+use crate::error::ApiError;
+use crate::store::{Db, now_micros, tokens};
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "JWT authentication backend",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Flags of `serve`, which runs when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (and the built frontend, if there is one).
+    Serve(ServeArgs),
+    /// Create a user; the password is read from BACKEND_PASSWORD or stdin.
+    CreateUser(CreateUserArgs),
+    /// Delete refresh-token rows past their expiry (the server also does this periodically).
+    FlushExpiredTokens(DatabaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://path` or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/app.db")]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    #[arg(long)]
+    pub username: String,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub first_name: Option<String>,
+    #[arg(long)]
+    pub last_name: Option<String>,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::CreateUser(args)) => create(args).await,
+        Some(Command::FlushExpiredTokens(args)) => flush(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings::try_from(args)?;
+    let demo = settings.demo;
+    let serving_frontend = settings.static_dir.clone();
+    let app = App::build(settings).await?;
+    // The first line names the bound address, so tools that start us on
+    // port 0 can read where we are.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on http://{}", app.address())?;
+    if let Some(dir) = serving_frontend {
+        writeln!(out, "serving the frontend from {}", dir.display())?;
+    }
+    if demo {
+        ensure_demo_users(&app.state().db)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the demo users: {e}"))?;
+        for (username, password, first, last) in DEMO_USERS {
+            writeln!(out, "demo user: {username} / {password} ({first} {last})")?;
+        }
+    }
+    out.flush()?;
+    drop(out);
+    tracing::info!(address = %app.address(), "serving");
+    app.run_until_stopped().await
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("BACKEND_PASSWORD") {
+        return Ok(password);
+    }
+    eprintln!("password (one line on stdin):");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn create(args: CreateUserArgs) -> anyhow::Result<()> {
+    let body = shared::RegisterBody {
+        username: Some(args.username),
+        password: Some(read_password()?),
+        email: args.email,
+        first_name: args.first_name,
+        last_name: args.last_name,
+    };
+    let user = NewUser::try_from(body).map_err(|errors| describe(&ApiError::Fields(errors)))?;
+    let db = Db::connect(&args.db.database_url).await?;
+    match create_user(&db, user).await {
+        Ok(row) => {
+            println!("created user {} ({})", row.id, row.username);
+            Ok(())
+        }
+        Err(e) => Err(describe(&e)),
+    }
+}
+
+fn describe(err: &ApiError) -> anyhow::Error {
+    match err {
+        ApiError::Fields(errors) => {
+            let lines: Vec<String> = errors
+                .0
+                .iter()
+                .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
+                .collect();
+            anyhow::anyhow!("cannot create the user:\n  {}", lines.join("\n  "))
+        }
+        other => anyhow::anyhow!("cannot create the user: {other}"),
+    }
+}
+
+async fn flush(args: DatabaseArgs) -> anyhow::Result<()> {
+    let db = Db::connect(&args.database_url).await?;
+    let deleted = tokens::delete_expired(&db.pool, now_micros()).await?;
+    println!("deleted {deleted} expired refresh tokens");
+    Ok(())
+}

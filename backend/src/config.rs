@@ -1,0 +1,363 @@
+//! Settings: each one a `serve` flag and an environment variable (and so a
+//! `.env` line). Invalid settings stop the program with a message naming the
+//! variable.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+/// Flags of `backend serve`. Each doc comment is its `--help`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8000")]
+    pub bind: String,
+    /// `sqlite://path` (created if missing) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/app.db")]
+    pub database_url: String,
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "ACCESS_TTL_SECS", default_value_t = 300)]
+    pub access_ttl_secs: u64,
+    /// Lifetime of a refresh token, in seconds (sliding, renewed on rotation).
+    #[arg(long, env = "REFRESH_TTL_SECS", default_value_t = 86_400)]
+    pub refresh_ttl_secs: u64,
+    /// Longest a login session can be kept alive by refreshing, in seconds.
+    #[arg(long, env = "SESSION_MAX_SECS", default_value_t = 604_800)]
+    pub session_max_secs: u64,
+    /// Seconds after a rotation during which presenting the old refresh
+    /// token is refused without revoking the session.
+    #[arg(long, env = "REUSE_GRACE_SECS", default_value_t = 10)]
+    pub reuse_grace_secs: u64,
+    /// Clock-skew allowance when checking `exp`, in seconds.
+    #[arg(long, env = "LEEWAY_SECS", default_value_t = 0)]
+    pub leeway_secs: u64,
+    /// Whether a refresh returns a new refresh token and blacklists the old.
+    #[arg(long, env = "ROTATE_REFRESH_TOKENS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub rotate_refresh_tokens: bool,
+    /// Failed logins (per username and client address) before logins are refused.
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+    /// Window in which failed logins are counted, in seconds.
+    #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: u64,
+    /// Signing algorithm: `HS256` or `EdDSA`.
+    #[arg(long, env = "JWT_ALG", default_value = "HS256")]
+    pub jwt_alg: String,
+    /// HS256 secret (at least 32 bytes). Prefer JWT_SECRET_FILE.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// File holding the HS256 secret; generated (mode 0600) if missing.
+    #[arg(long, env = "JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+    /// PEM (PKCS#8) Ed25519 private key for EdDSA; generated (mode 0600) if missing.
+    #[arg(long, env = "JWT_KEY_FILE")]
+    pub jwt_key_file: Option<PathBuf>,
+    /// Accepted `Authorization` prefixes, comma-separated.
+    #[arg(long, env = "AUTH_HEADER_PREFIXES", default_value = "Bearer,JWT")]
+    pub auth_header_prefixes: String,
+    /// Origins allowed by CORS, comma-separated (`*` for any). None by default.
+    #[arg(long, env = "CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
+    /// Directory of the built frontend to serve (default `frontend/dist` if it exists).
+    #[arg(long, env = "STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+    /// Create the demo users `user1` and `user2` if they are missing.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// A secret that never shows itself in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([REDACTED])")
+    }
+}
+
+/// Where the signing key comes from.
+#[derive(Debug, Clone)]
+pub enum Signing {
+    /// HMAC-SHA256 with `secret`, or else the secret kept in `secret_file`.
+    Hs256 {
+        secret: Option<Secret>,
+        secret_file: PathBuf,
+    },
+    /// Ed25519 with the private key in `key_file`; public keys go to JWKS.
+    EdDsa { key_file: PathBuf },
+}
+
+/// Token lifetimes and rotation policy.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub session_max: Duration,
+    pub reuse_grace: Duration,
+    pub leeway: Duration,
+    pub rotate: bool,
+}
+
+/// Login throttling.
+#[derive(Debug, Clone)]
+pub struct LoginLimit {
+    pub max_failures: u32,
+    pub window: Duration,
+}
+
+/// Validated settings of a running server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub tokens: TokenSettings,
+    pub login_limit: LoginLimit,
+    pub signing: Signing,
+    pub auth_prefixes: Vec<String>,
+    /// Empty: no CORS headers. `["*"]`: any origin.
+    pub cors_origins: Vec<String>,
+    pub static_dir: Option<PathBuf>,
+    pub demo: bool,
+}
+
+/// A setting that cannot be used, named by its environment variable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        name,
+        reason: reason.into(),
+    }
+}
+
+fn positive(name: &'static str, secs: u64) -> Result<Duration, ConfigError> {
+    if secs == 0 {
+        return Err(invalid(name, "must be at least 1 second"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// The smallest HS256 secret we accept: the hash's own output size.
+const MIN_SECRET_BYTES: usize = 32;
+
+impl TryFrom<ServeArgs> for Settings {
+    type Error = ConfigError;
+
+    fn try_from(args: ServeArgs) -> Result<Self, ConfigError> {
+        let bind = args
+            .bind
+            .parse()
+            .map_err(|e| invalid("BIND", format!("{:?} is not host:port ({e})", args.bind)))?;
+        let database_url = args.database_url.trim().to_owned();
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "DATABASE_URL",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        let tokens = TokenSettings {
+            access_ttl: positive("ACCESS_TTL_SECS", args.access_ttl_secs)?,
+            refresh_ttl: positive("REFRESH_TTL_SECS", args.refresh_ttl_secs)?,
+            session_max: positive("SESSION_MAX_SECS", args.session_max_secs)?,
+            reuse_grace: Duration::from_secs(args.reuse_grace_secs),
+            leeway: Duration::from_secs(args.leeway_secs),
+            rotate: args.rotate_refresh_tokens,
+        };
+        if args.login_max_failures == 0 {
+            return Err(invalid("LOGIN_MAX_FAILURES", "must be at least 1"));
+        }
+        let login_limit = LoginLimit {
+            max_failures: args.login_max_failures,
+            window: positive("LOGIN_WINDOW_SECS", args.login_window_secs)?,
+        };
+        let signing = match args.jwt_alg.as_str() {
+            "HS256" => {
+                let secret = match args.jwt_secret {
+                    Some(s) if s.len() < MIN_SECRET_BYTES => {
+                        return Err(invalid(
+                            "JWT_SECRET",
+                            format!("must be at least {MIN_SECRET_BYTES} bytes"),
+                        ));
+                    }
+                    other => other.map(Secret),
+                };
+                Signing::Hs256 {
+                    secret,
+                    secret_file: args
+                        .jwt_secret_file
+                        .unwrap_or_else(|| PathBuf::from("data/jwt-secret")),
+                }
+            }
+            "EdDSA" => Signing::EdDsa {
+                key_file: args
+                    .jwt_key_file
+                    .unwrap_or_else(|| PathBuf::from("data/jwt-ed25519.pem")),
+            },
+            other => {
+                return Err(invalid(
+                    "JWT_ALG",
+                    format!("{other:?} is not supported (use HS256 or EdDSA)"),
+                ));
+            }
+        };
+        let auth_prefixes: Vec<String> = split_list(&args.auth_header_prefixes);
+        if auth_prefixes.is_empty() {
+            return Err(invalid("AUTH_HEADER_PREFIXES", "must name at least one"));
+        }
+        let cors_origins = split_list(args.cors_origins.as_deref().unwrap_or(""));
+        for origin in &cors_origins {
+            if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(invalid(
+                    "CORS_ORIGINS",
+                    format!("{origin:?} is not an origin like https://app.example.com"),
+                ));
+            }
+        }
+        let static_dir = match args.static_dir {
+            Some(dir) if !dir.join("index.html").is_file() => {
+                return Err(invalid(
+                    "STATIC_DIR",
+                    format!("{} has no index.html", dir.display()),
+                ));
+            }
+            Some(dir) => Some(dir),
+            None => Some(PathBuf::from("frontend/dist")).filter(|d| d.join("index.html").is_file()),
+        };
+        Ok(Settings {
+            bind,
+            database_url,
+            tokens,
+            login_limit,
+            signing,
+            auth_prefixes,
+            cors_origins,
+            static_dir,
+            demo: args.demo,
+        })
+    }
+}
+
+fn split_list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl Settings {
+    /// Defaults with everything kept under `dir` and a free port: what tests
+    /// and tools start from before adjusting fields.
+    pub fn local(dir: &Path) -> Self {
+        Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: format!("sqlite://{}", dir.join("app.db").display()),
+            tokens: TokenSettings {
+                access_ttl: Duration::from_secs(300),
+                refresh_ttl: Duration::from_secs(86_400),
+                session_max: Duration::from_secs(604_800),
+                reuse_grace: Duration::from_secs(10),
+                leeway: Duration::ZERO,
+                rotate: true,
+            },
+            login_limit: LoginLimit {
+                max_failures: 5,
+                window: Duration::from_secs(900),
+            },
+            signing: Signing::Hs256 {
+                secret: None,
+                secret_file: dir.join("jwt-secret"),
+            },
+            auth_prefixes: vec!["Bearer".into(), "JWT".into()],
+            cors_origins: Vec::new(),
+            static_dir: None,
+            demo: false,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn parse(flags: &[&str]) -> Result<Settings, ConfigError> {
+        let mut argv = vec!["backend"];
+        argv.extend_from_slice(flags);
+        Settings::try_from(Wrapper::parse_from(argv).args)
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_bind() {
+        let err = parse(&["--bind", "nowhere"]).unwrap_err();
+        assert_eq!(err.name, "BIND");
+    }
+
+    #[test]
+    fn an_unknown_algorithm_names_jwt_alg() {
+        let err = parse(&["--jwt-alg", "none"]).unwrap_err();
+        assert_eq!(err.name, "JWT_ALG");
+    }
+
+    #[test]
+    fn a_short_secret_is_refused() {
+        let err = parse(&["--jwt-secret", "short"]).unwrap_err();
+        assert_eq!(err.name, "JWT_SECRET");
+    }
+
+    #[test]
+    fn a_zero_lifetime_is_refused() {
+        let err = parse(&["--access-ttl-secs", "0"]).unwrap_err();
+        assert_eq!(err.name, "ACCESS_TTL_SECS");
+    }
+
+    #[test]
+    fn an_unknown_database_is_refused() {
+        let err = parse(&["--database-url", "mysql://x"]).unwrap_err();
+        assert_eq!(err.name, "DATABASE_URL");
+    }
+
+    #[test]
+    fn prefixes_are_a_trimmed_list() {
+        let settings = parse(&["--auth-header-prefixes", " Bearer , Token "]).unwrap();
+        assert_eq!(settings.auth_prefixes, ["Bearer", "Token"]);
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let shown = format!("{:?}", Secret::new("hunter2hunter2"));
+        assert!(!shown.contains("hunter2"));
+    }
+}

@@ -1,0 +1,123 @@
+//! Parse, don't validate: each type here can only hold valid input, and
+//! its `parse` says, in djoser's words, what is wrong.
+
+mod email;
+mod name;
+mod note;
+mod password;
+mod username;
+
+pub use email::Email;
+pub use name::PersonName;
+pub use note::{NewNote, NoteChange, NoteTitle};
+pub use password::NewPassword;
+pub use username::Username;
+
+use shared::error::REQUIRED;
+use shared::{FieldErrors, RegisterBody};
+
+/// A field's value if it is present and not blank.
+pub fn required(value: Option<String>) -> Result<String, String> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(REQUIRED.to_owned()),
+    }
+}
+
+/// Record `field`'s error, if any, and keep its value.
+pub fn collect<T>(errors: &mut FieldErrors, field: &str, result: Result<T, String>) -> Option<T> {
+    result.map_err(|e| errors.add(field, e)).ok()
+}
+
+/// A valid registration.
+#[derive(Debug)]
+pub struct NewUser {
+    pub username: Username,
+    pub password: NewPassword,
+    pub email: Email,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+}
+
+impl TryFrom<RegisterBody> for NewUser {
+    type Error = FieldErrors;
+
+    /// Checks every field and reports all errors at once.
+    fn try_from(body: RegisterBody) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let username = collect(
+            &mut errors,
+            "username",
+            required(body.username).and_then(Username::parse),
+        );
+        let password = match (&username, required(body.password)) {
+            (_, Err(e)) => collect(&mut errors, "password", Err(e)),
+            (name, Ok(raw)) => {
+                let name = name.as_ref().map(Username::as_str).unwrap_or("");
+                NewPassword::parse(raw, name)
+                    .map_err(|reasons| {
+                        for r in reasons {
+                            errors.add("password", r);
+                        }
+                    })
+                    .ok()
+            }
+        };
+        let email = collect(
+            &mut errors,
+            "email",
+            Email::parse(body.email.unwrap_or_default()),
+        );
+        let first_name = collect(
+            &mut errors,
+            "first_name",
+            PersonName::parse(body.first_name.unwrap_or_default()),
+        );
+        let last_name = collect(
+            &mut errors,
+            "last_name",
+            PersonName::parse(body.last_name.unwrap_or_default()),
+        );
+        match (username, password, email, first_name, last_name) {
+            (Some(username), Some(password), Some(email), Some(first_name), Some(last_name))
+                if errors.is_empty() =>
+            {
+                Ok(NewUser {
+                    username,
+                    password,
+                    email,
+                    first_name,
+                    last_name,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_missing_field_is_reported_at_once() {
+        let errors = NewUser::try_from(RegisterBody::default()).unwrap_err();
+        assert_eq!(errors.get("username"), [REQUIRED]);
+        assert_eq!(errors.get("password"), [REQUIRED]);
+        assert!(errors.get("email").is_empty());
+    }
+
+    #[test]
+    fn a_complete_registration_parses() {
+        let user = NewUser::try_from(RegisterBody {
+            username: Some("sam".into()),
+            password: Some("correct horse".into()),
+            email: Some("sam@example.com".into()),
+            first_name: Some("Sam".into()),
+            last_name: None,
+        })
+        .unwrap();
+        assert_eq!(user.username.as_str(), "sam");
+        assert_eq!(user.last_name.as_str(), "");
+    }
+}

@@ -1,0 +1,32 @@
+/// A first or last name: optional, at most 150 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+const MAX_LEN: usize = 150;
+
+impl PersonName {
+    pub fn parse(raw: String) -> Result<Self, String> {
+        let name = raw.trim();
+        if name.chars().count() > MAX_LEN {
+            return Err(format!(
+                "Ensure this field has no more than {MAX_LEN} characters."
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(PersonName::parse(" Sam ".into()).unwrap().as_str(), "Sam");
+        assert!(PersonName::parse("x".repeat(151)).is_err());
+    }
+}

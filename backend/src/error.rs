@@ -1,0 +1,151 @@
+//! `ApiError`: one variant per row of API.md's error table, and the one
+//! place that turns an error into an HTTP response.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use shared::{ErrorBody, FieldErrors};
+
+/// Sent with every 401, as API.md requires.
+const WWW_AUTHENTICATE: &str = r#"Bearer realm="api""#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed JSON or a field of the wrong type.
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// Invalid or missing fields, one key per field.
+    #[error("invalid fields")]
+    Fields(FieldErrors),
+    #[error("no credentials")]
+    NotAuthenticated,
+    /// Wrong username or password, or an inactive user: one message for all,
+    /// so the answer does not tell which usernames exist.
+    #[error("bad credentials")]
+    BadCredentials,
+    /// A token that is malformed, badly signed, expired, of the wrong type or
+    /// blacklisted; the reason is safe to show.
+    #[error("token not valid: {0}")]
+    TokenInvalid(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request body too large")]
+    TooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("throttled for {retry_after} s")]
+    Throttled { retry_after: u64 },
+    #[error("service unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        ApiError::Internal(err.into())
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::Fields(errors)
+    }
+}
+
+impl ApiError {
+    /// A single field's error.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        ApiError::Fields(errors)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Malformed(_) | ApiError::Fields(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotAuthenticated | ApiError::BadCredentials | ApiError::TokenInvalid(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Malformed(what) => what.clone(),
+            ApiError::NotAuthenticated => "Authentication credentials were not provided.".into(),
+            ApiError::BadCredentials => "No active account found with the given credentials".into(),
+            ApiError::TokenInvalid(reason) => (*reason).into(),
+            ApiError::NotFound => "Not found.".into(),
+            ApiError::MethodNotAllowed => "Method not allowed.".into(),
+            ApiError::TooLarge => "Request body is too large (the limit is 64 KiB).".into(),
+            ApiError::UnsupportedMediaType => {
+                "Unsupported media type: send the body as application/json.".into()
+            }
+            ApiError::Throttled { retry_after } => {
+                format!("Too many failed login attempts. Try again in {retry_after} seconds.")
+            }
+            ApiError::Unavailable => "Service unavailable.".into(),
+            // The cause goes to the log, never to the client.
+            ApiError::Internal(_) => "A server error occurred.".into(),
+            ApiError::Fields(_) => unreachable!("field errors have no detail"),
+        }
+    }
+}
+
+/// Marks a 500 response with its cause, so that the logging middleware can
+/// record it without the body ever carrying it.
+#[derive(Clone)]
+pub struct InternalCause(pub std::sync::Arc<anyhow::Error>);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut response = match &self {
+            ApiError::Fields(errors) => (status, Json(errors)).into_response(),
+            other => {
+                let body = ErrorBody {
+                    detail: other.detail(),
+                    code: matches!(other, ApiError::TokenInvalid(_))
+                        .then(|| "token_not_valid".to_owned()),
+                };
+                (status, Json(body)).into_response()
+            }
+        };
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::NotAuthenticated | ApiError::BadCredentials | ApiError::TokenInvalid(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(WWW_AUTHENTICATE),
+                );
+            }
+            ApiError::Throttled { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            _ => {}
+        }
+        if let ApiError::Internal(err) = self {
+            response
+                .extensions_mut()
+                .insert(InternalCause(std::sync::Arc::new(err)));
+        }
+        response
+    }
+}
+
+/// A unique-constraint violation, on either database.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

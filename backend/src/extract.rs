@@ -1,0 +1,127 @@
+//! Request extractors: the authenticated user, JSON bodies, client address.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+
+use crate::auth::jwt::reason;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The caller, proven by a valid access token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user_id: i64,
+    pub username: String,
+    pub jti: String,
+}
+
+impl<S> FromRequestParts<S> for AuthUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = AppState::from_ref(state);
+        match parts.headers.get(header::AUTHORIZATION) {
+            None => Err(ApiError::NotAuthenticated),
+            Some(value) => from_authorization(&state, value),
+        }
+    }
+}
+
+/// Parses `Authorization: <prefix> <access token>`. A header with a prefix we
+/// do not accept counts as no credentials, as in simplejwt, so that other
+/// schemes (Basic, say) are not mistaken for bad tokens.
+fn from_authorization(state: &AppState, value: &HeaderValue) -> Result<AuthUser, ApiError> {
+    let Ok(value) = value.to_str() else {
+        tracing::debug!("authorization header is not ASCII");
+        return Err(ApiError::TokenInvalid(reason::BAD_HEADER));
+    };
+    let mut parts = value.split_ascii_whitespace();
+    let prefix = parts.next().unwrap_or_default();
+    if !state.settings.auth_prefixes.iter().any(|p| p == prefix) {
+        tracing::debug!("authorization header has an unknown prefix");
+        return Err(ApiError::NotAuthenticated);
+    }
+    let (Some(token), None) = (parts.next(), parts.next()) else {
+        tracing::debug!("authorization header is not two values");
+        return Err(ApiError::TokenInvalid(reason::BAD_HEADER));
+    };
+    let now = chrono::Utc::now().timestamp();
+    // Only access tokens: the decoder checks the algorithm, signature,
+    // expiry and `token_type`. Access tokens are not blacklisted (API.md:
+    // they live until `exp`), so no database lookup is needed here.
+    let claims = state.jwt.decode_access(token, now).map_err(|why| {
+        tracing::debug!(why, "access token refused");
+        ApiError::TokenInvalid(why)
+    })?;
+    Ok(AuthUser {
+        user_id: claims.user_id,
+        username: claims.username,
+        jti: claims.jti,
+    })
+}
+
+/// `axum::Json`, with its rejections turned into API.md's error rows.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+            _ => ApiError::Malformed(malformed_detail(&rejection)),
+        }
+    }
+}
+
+/// serde's message, minus the offending value (`invalid type: string
+/// "hunter2", expected …`), which could be a password.
+fn malformed_detail(rejection: &JsonRejection) -> String {
+    let text = match rejection {
+        JsonRejection::JsonDataError(e) => std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| e.body_text()),
+        JsonRejection::JsonSyntaxError(e) => std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| e.body_text()),
+        other => other.body_text(),
+    };
+    let redacted = match (text.find("invalid type: "), text.find(", expected")) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}invalid type{}", &text[..start], &text[end..])
+        }
+        _ => match (text.find("invalid value: "), text.find(", expected")) {
+            (Some(start), Some(end)) if start < end => {
+                format!("{}invalid value{}", &text[..start], &text[end..])
+            }
+            _ => text,
+        },
+    };
+    format!("JSON parse error: {redacted}")
+}
+
+/// The client's address, for throttling logins per client.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned());
+        Ok(ClientAddr(ip))
+    }
+}

@@ -1,0 +1,31 @@
+//! The JWT authentication backend: an HTTP API compatible with
+//! djangorestframework-simplejwt and djoser (see `API.md`).
+
+/// Creating accounts (register, CLI, demo users).
+pub mod accounts;
+/// The HTTP application: router, middleware and server lifecycle.
+pub mod app;
+/// Token signing and verification, password hashing, login throttling.
+pub mod auth;
+/// The command line: `serve`, `create-user`, `flush-expired-tokens`.
+pub mod cli;
+/// Settings from flags, environment variables and `.env`.
+pub mod config;
+/// Parsed, valid input: usernames, emails, passwords, notes.
+pub mod domain;
+/// The one error type, and how it becomes an HTTP response.
+pub mod error;
+/// Request extractors: the authenticated user, JSON bodies.
+pub mod extract;
+/// Handlers, one module per group of endpoints.
+pub mod routes;
+/// Shared state handed to every handler.
+pub mod state;
+/// SQL, one module per table.
+pub mod store;
+/// Logging setup.
+pub mod telemetry;
+
+pub use app::App;
+pub use config::Settings;
+pub use error::ApiError;

@@ -1,0 +1,14 @@
+//! `AppState`: what every handler can reach. Cheap to clone.
+
+use std::sync::Arc;
+
+use crate::auth::jwt::Jwt;
+use crate::config::Settings;
+use crate::store::Db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub jwt: Arc<Jwt>,
+    pub settings: Arc<Settings>,
+}

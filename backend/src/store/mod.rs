@@ -1,0 +1,140 @@
+//! The database: one pool for SQLite or PostgreSQL, and one module of SQL
+//! per table. Queries are runtime queries written in the dialect both
+//! databases share (`$N` placeholders, `returning`), so the same code serves
+//! both; only the DDL differs (`migrations/sqlite`, `migrations/postgres`).
+
+pub mod attempts;
+pub mod notes;
+pub mod tokens;
+pub mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use sqlx::Any;
+
+/// A transaction on either database.
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+}
+
+impl Db {
+    /// Connect (creating a SQLite file and its directory if missing) and run
+    /// the migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let url = if sqlite {
+            sqlite_url(url)?
+        } else {
+            url.to_owned()
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if sqlite {
+                        // WAL lets readers run beside the one writer; the busy
+                        // timeout makes concurrent writers queue instead of
+                        // failing with "database is locked".
+                        conn.execute("pragma journal_mode = wal").await?;
+                        conn.execute("pragma busy_timeout = 10000").await?;
+                        conn.execute("pragma foreign_keys = on").await?;
+                        conn.execute("pragma synchronous = normal").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .with_context(|| "cannot open the database of DATABASE_URL".to_owned())?;
+        let migrator = if sqlite {
+            sqlx::migrate!("./migrations/sqlite")
+        } else {
+            sqlx::migrate!("./migrations/postgres")
+        };
+        migrator
+            .run(&pool)
+            .await
+            .context("cannot migrate the database")?;
+        Ok(Db { pool })
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("select 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// Adds `mode=rwc` so that a missing file is created, and creates its
+/// directory.
+fn sqlite_url(url: &str) -> anyhow::Result<String> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(url.to_owned());
+    }
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    }
+    Ok(if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// Now, in the database's unit of time: microseconds since the epoch.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// ISO 8601 in UTC with microseconds, as API.md shows.
+pub fn iso8601(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_iso_8601_utc_with_microseconds() {
+        assert_eq!(
+            iso8601(1_795_342_530_123_456),
+            "2026-11-22T10:15:30.123456Z"
+        );
+    }
+
+    #[test]
+    fn sqlite_urls_create_missing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/sub/app.db", dir.path().display());
+        assert!(sqlite_url(&url).unwrap().ends_with("app.db?mode=rwc"));
+        assert!(dir.path().join("sub").is_dir());
+    }
+}

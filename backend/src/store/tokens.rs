@@ -1,0 +1,137 @@
+//! `refresh_tokens`: the state of every refresh token, so that rotation,
+//! logout and reuse detection are decided by single conditional updates the
+//! database serialises, on every instance at once.
+
+use sqlx::any::AnyExecutor as Executor;
+
+pub struct NewRefreshToken<'a> {
+    pub jti: &'a str,
+    pub user_id: i64,
+    pub sid: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// What became of a refresh token that can no longer be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spent {
+    /// Rotated at this time (microseconds): the refresh that won.
+    Rotated(i64),
+    /// Logged out, or revoked by a password change or reuse detection.
+    Revoked,
+}
+
+#[tracing::instrument(skip_all, fields(user_id = token.user_id))]
+pub async fn insert<'e>(
+    db: impl Executor<'e>,
+    token: &NewRefreshToken<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into refresh_tokens (jti, user_id, sid, created_at, expires_at)
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(token.jti)
+    .bind(token.user_id)
+    .bind(token.sid)
+    .bind(token.created_at)
+    .bind(token.expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks the token rotated if it is still usable. Exactly one of any number
+/// of concurrent callers gets `true`: the `where` clause is re-checked under
+/// the row lock (PostgreSQL) or the database write lock (SQLite).
+#[tracing::instrument(skip_all)]
+pub async fn claim_rotation<'e>(
+    db: impl Executor<'e>,
+    jti: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update refresh_tokens set rotated_at = $2
+         where jti = $1 and rotated_at is null and revoked_at is null",
+    )
+    .bind(jti)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Blacklists one usable token (logout); `false` if it was not usable.
+#[tracing::instrument(skip_all)]
+pub async fn revoke<'e>(db: impl Executor<'e>, jti: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update refresh_tokens set revoked_at = $2
+         where jti = $1 and rotated_at is null and revoked_at is null",
+    )
+    .bind(jti)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Blacklists every token of a login session (reuse detected).
+#[tracing::instrument(skip(db, now))]
+pub async fn revoke_session<'e>(
+    db: impl Executor<'e>,
+    sid: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "update refresh_tokens set revoked_at = $2 where sid = $1 and revoked_at is null",
+    )
+    .bind(sid)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Blacklists every token of a user (password change).
+#[tracing::instrument(skip(db, now))]
+pub async fn revoke_user<'e>(
+    db: impl Executor<'e>,
+    user_id: i64,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "update refresh_tokens set revoked_at = $2 where user_id = $1 and revoked_at is null",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// `None` if the token is unknown; `Some(None)` if it is usable.
+pub async fn state<'e>(
+    db: impl Executor<'e>,
+    jti: &str,
+) -> Result<Option<Option<Spent>>, sqlx::Error> {
+    let row: Option<(Option<i64>, Option<i64>)> =
+        sqlx::query_as("select rotated_at, revoked_at from refresh_tokens where jti = $1")
+            .bind(jti)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|(rotated, revoked)| match (rotated, revoked) {
+        (_, Some(_)) => Some(Spent::Revoked),
+        (Some(at), None) => Some(Spent::Rotated(at)),
+        (None, None) => None,
+    }))
+}
+
+/// Deletes tokens past their expiry: they can no longer be presented, so
+/// their rows decide nothing.
+#[tracing::instrument(skip(db))]
+pub async fn delete_expired<'e>(db: impl Executor<'e>, now: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("delete from refresh_tokens where expires_at < $1")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,170 @@
+//! `users`: accounts and their profile fields.
+
+use sqlx::any::AnyExecutor as Executor;
+
+/// A user as the API may show it. The password hash is deliberately not here.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub is_active: i64,
+}
+
+impl From<UserRow> for shared::User {
+    fn from(row: UserRow) -> Self {
+        shared::User {
+            id: row.id,
+            username: row.username,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+        }
+    }
+}
+
+impl From<UserRow> for shared::Profile {
+    fn from(row: UserRow) -> Self {
+        shared::Profile {
+            user: shared::ProfileUser {
+                id: row.id,
+                username: row.username,
+            },
+            first_name: row.first_name,
+            last_name: row.last_name,
+            email: row.email,
+        }
+    }
+}
+
+/// An argon2 PHC string. Explicitly not `Serialize`, and redacted in `Debug`,
+/// so that it cannot end up in a response or a log by accident.
+pub struct PasswordHash(pub String);
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash([REDACTED])")
+    }
+}
+
+/// What a login needs to know about a username.
+#[derive(Debug)]
+pub struct Credentials {
+    pub id: i64,
+    pub username: String,
+    pub hash: PasswordHash,
+    pub active: bool,
+}
+
+/// A user to insert; the fields are already valid.
+pub struct NewUserRow<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub hash: &'a PasswordHash,
+}
+
+const COLUMNS: &str = "id, username, email, first_name, last_name, is_active";
+
+#[tracing::instrument(skip_all, fields(username = user.username))]
+pub async fn insert<'e>(
+    db: impl Executor<'e>,
+    user: &NewUserRow<'_>,
+    now: i64,
+) -> Result<UserRow, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "insert into users (username, email, first_name, last_name, password_hash, date_joined)
+         values ($1, $2, $3, $4, $5, $6) returning {COLUMNS}"
+    ))
+    .bind(user.username)
+    .bind(user.email)
+    .bind(user.first_name)
+    .bind(user.last_name)
+    .bind(&user.hash.0)
+    .bind(now)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn find<'e>(db: impl Executor<'e>, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("select {COLUMNS} from users where id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn exists<'e>(db: impl Executor<'e>, username: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<(i64,)> = sqlx::query_as("select id from users where username = $1")
+        .bind(username)
+        .fetch_optional(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn credentials<'e>(
+    db: impl Executor<'e>,
+    username: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    let row: Option<(i64, String, String, i64)> = sqlx::query_as(
+        "select id, username, password_hash, is_active from users where username = $1",
+    )
+    .bind(username)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(id, username, hash, active)| Credentials {
+        id,
+        username,
+        hash: PasswordHash(hash),
+        active: active != 0,
+    }))
+}
+
+pub async fn password_hash<'e>(
+    db: impl Executor<'e>,
+    id: i64,
+) -> Result<Option<PasswordHash>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as("select password_hash from users where id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|(hash,)| PasswordHash(hash)))
+}
+
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn set_password_hash<'e>(
+    db: impl Executor<'e>,
+    id: i64,
+    hash: &PasswordHash,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("update users set password_hash = $2 where id = $1")
+        .bind(id)
+        .bind(&hash.0)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Changes the given profile fields and leaves the others alone.
+pub async fn update_profile<'e>(
+    db: impl Executor<'e>,
+    id: i64,
+    first_name: Option<&str>,
+    last_name: Option<&str>,
+    email: Option<&str>,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "update users set first_name = coalesce($2, first_name),
+             last_name = coalesce($3, last_name), email = coalesce($4, email)
+         where id = $1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(first_name)
+    .bind(last_name)
+    .bind(email)
+    .fetch_optional(db)
+    .await
+}
