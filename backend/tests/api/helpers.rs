@@ -1,0 +1,276 @@
+//! `spawn_app`: a real server on port 0 with its own database, and typed
+//! helpers for what a client does.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use backend::{App, Settings};
+use reqwest::{Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use shared::TokenPair;
+use sqlx::{Connection, Executor, PgConnection};
+use tempfile::TempDir;
+
+/// Which database a test runs on. Tests take it as an rstest case:
+/// `#[rstest] #[case::sqlite(Db::Sqlite)] #[case::postgres(Db::Postgres)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// `postgres://…/name?opts` with another database name.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let server = base.rsplit_once('/').map(|(s, _)| s).unwrap_or(base);
+    format!("{server}/{name}{query}")
+}
+
+/// A throwaway PostgreSQL database, dropped when the test ends (even when it
+/// fails), so runs never collide and leave nothing behind.
+struct PgDatabase {
+    name: String,
+}
+
+impl PgDatabase {
+    async fn create() -> (PgDatabase, String) {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "api_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            rand_suffix()
+        );
+        let admin_url = postgres_url();
+        let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is not reachable at {admin_url} ({e}); set TEST_POSTGRES_URL")
+        });
+        admin
+            .execute(format!(r#"create database "{name}""#).as_str())
+            .await
+            .expect("create the test database");
+        let url = with_database(&admin_url, &name);
+        (PgDatabase { name }, url)
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default()
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime, which cannot be blocked on:
+        // use a thread with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut admin) = PgConnection::connect(&postgres_url()).await {
+                    let _ = admin
+                        .execute(format!(r#"drop database if exists "{name}" with (force)"#).as_str())
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    pub state: backend::state::AppState,
+    _dir: TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+/// A registered user and the password it was registered with.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub password: String,
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+/// Starts a server whose settings `adjust` may change (short lifetimes, say).
+pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        backend::telemetry::init();
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings::local(dir.path());
+    let pg = match db {
+        Db::Sqlite => None,
+        Db::Postgres => {
+            let (pg, url) = PgDatabase::create().await;
+            settings.database_url = url;
+            Some(pg)
+        }
+    };
+    adjust(&mut settings);
+    let app = App::build(settings.clone()).await.expect("the app builds");
+    let address = format!("http://{}", app.address());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        settings,
+        state,
+        _dir: dir,
+        _pg: pg,
+    }
+}
+
+/// Short lifetimes for expiry tests.
+pub fn short_lifetimes(access: u64, refresh: u64) -> impl FnOnce(&mut Settings) {
+    move |s| {
+        s.tokens.access_ttl = Duration::from_secs(access);
+        s.tokens.refresh_ttl = Duration::from_secs(refresh);
+    }
+}
+
+static USER_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str, access: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = access {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("GET")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, access: Option<&str>) -> Response {
+        self.send(reqwest::Method::POST, path, body, access).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, access: Option<&str>) -> Response {
+        self.send(reqwest::Method::PATCH, path, body, access).await
+    }
+
+    pub async fn delete(&self, path: &str, access: Option<&str>) -> Response {
+        let mut request = self.client.delete(self.url(path));
+        if let Some(token) = access {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("DELETE")
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: &Value, access: Option<&str>) -> Response {
+        let mut request = self.client.request(method, self.url(path)).json(body);
+        if let Some(token) = access {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Registers a new user with a unique name.
+    pub async fn new_user(&self) -> TestUser {
+        let n = USER_COUNTER.fetch_add(1, Ordering::Relaxed);
+        self.register(&format!("user{n}"), "correct horse battery").await
+    }
+
+    pub async fn register(&self, username: &str, password: &str) -> TestUser {
+        let response = self
+            .post(
+                "/api/users/",
+                &json!({"username": username, "password": password, "email": format!("{username}@example.com"),
+                        "first_name": "Sam", "last_name": "Smith"}),
+                None,
+            )
+            .await;
+        let user: shared::User = expect_json(response, StatusCode::CREATED).await;
+        TestUser {
+            id: user.id,
+            username: user.username,
+            password: password.to_owned(),
+        }
+    }
+
+    pub async fn login(&self, user: &TestUser) -> TokenPair {
+        let response = self
+            .post(
+                "/api/token/",
+                &json!({"username": user.username, "password": user.password}),
+                None,
+            )
+            .await;
+        expect_json(response, StatusCode::OK).await
+    }
+
+    pub async fn refresh(&self, refresh: &str) -> Response {
+        self.post("/api/token/refresh/", &json!({ "refresh": refresh }), None).await
+    }
+
+    /// A registered user, logged in.
+    pub async fn logged_in(&self) -> (TestUser, TokenPair) {
+        let user = self.new_user().await;
+        let tokens = self.login(&user).await;
+        (user, tokens)
+    }
+}
+
+/// Asserts the status and decodes the body.
+pub async fn expect_json<T: DeserializeOwned>(response: Response, status: StatusCode) -> T {
+    let actual = response.status();
+    let text = response.text().await.expect("body");
+    assert_eq!(actual, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not the expected JSON ({e}): {text}"))
+}
+
+/// Asserts a `{"detail", "code": "token_not_valid"}` 401 with its header.
+pub async fn expect_token_not_valid(response: Response) -> String {
+    assert_eq!(
+        response.headers().get("www-authenticate").map(|v| v.to_str().unwrap()),
+        Some(r#"Bearer realm="api""#)
+    );
+    let body: Value = expect_json(response, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(body["code"], "token_not_valid", "{body}");
+    body["detail"].as_str().expect("detail").to_owned()
+}
+
+/// Asserts a 4xx/5xx `{"detail": ...}` body and returns the detail.
+pub async fn expect_detail(response: Response, status: StatusCode) -> String {
+    let body: Value = expect_json(response, status).await;
+    body["detail"].as_str().unwrap_or_else(|| panic!("no detail in {body}")).to_owned()
+}
+
+/// The payload of a JWT, unverified, as JSON.
+pub fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON payload")
+}
