@@ -2,4 +2,5 @@
 //! port, each test on a fresh SQLite file and on a fresh PostgreSQL database.
 
 mod helpers;
+mod auth;
 mod tokens;
