@@ -221,3 +221,70 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::body::{Body, to_bytes};
+    use axum::extract::connect_info::MockConnectInfo;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn router(dir: &std::path::Path) -> Router {
+        let app = App::build(Settings::local(dir)).await.unwrap();
+        build_router(app.state().clone())
+    }
+
+    fn login(username: &str) -> Request<Body> {
+        Request::post("/api/token/")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(format!(
+                r#"{{"username":"{username}","password":"wrong password"}}"#
+            )))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn unknown_api_paths_are_json_404s() {
+        let dir = tempfile::tempdir().unwrap();
+        let response = router(dir.path())
+            .await
+            .oneshot(
+                Request::get("/api/nothing/here/")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = to_bytes(response.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], br#"{"detail":"Not found."}"#);
+    }
+
+    #[tokio::test]
+    async fn failed_logins_are_counted_per_client_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = router(dir.path()).await;
+        let from = |ip: [u8; 4]| {
+            base.clone()
+                .layer(MockConnectInfo(SocketAddr::from((ip, 1234))))
+        };
+        for _ in 0..5 {
+            let status = from([10, 0, 0, 1])
+                .oneshot(login("sam"))
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+
+        let same_client = from([10, 0, 0, 1]).oneshot(login("sam")).await.unwrap();
+        let other_client = from([10, 0, 0, 2]).oneshot(login("sam")).await.unwrap();
+
+        assert_eq!(same_client.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(other_client.status(), StatusCode::UNAUTHORIZED);
+    }
+}

@@ -149,3 +149,68 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    async fn body_of(response: Response) -> serde_json::Value {
+        let bytes = to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_401_carries_www_authenticate() {
+        for err in [
+            ApiError::NotAuthenticated,
+            ApiError::BadCredentials,
+            ApiError::TokenInvalid("Token is invalid"),
+        ] {
+            let response = err.into_response();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                response.headers()[header::WWW_AUTHENTICATE],
+                WWW_AUTHENTICATE
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn only_token_errors_have_a_code() {
+        let token = body_of(ApiError::TokenInvalid("Token is expired").into_response()).await;
+        let other = body_of(ApiError::BadCredentials.into_response()).await;
+        assert_eq!(token["code"], "token_not_valid");
+        assert!(other.get("code").is_none());
+    }
+
+    #[tokio::test]
+    async fn throttling_says_when_to_retry() {
+        let response = ApiError::Throttled { retry_after: 42 }.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "42");
+    }
+
+    #[tokio::test]
+    async fn internal_detail_stays_out_of_the_body() {
+        let err = ApiError::Internal(anyhow::anyhow!("password_hash column is corrupt"));
+        let response = err.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.extensions().get::<InternalCause>().is_some());
+        let body = body_of(response).await;
+        assert_eq!(
+            body,
+            serde_json::json!({"detail": "A server error occurred."})
+        );
+    }
+
+    #[tokio::test]
+    async fn field_errors_are_the_whole_body() {
+        let body =
+            body_of(ApiError::field("title", "This field is required.").into_response()).await;
+        assert_eq!(
+            body,
+            serde_json::json!({"title": ["This field is required."]})
+        );
+    }
+}
