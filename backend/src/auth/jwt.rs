@@ -112,8 +112,16 @@ impl Jwt {
     /// Checks a token of either type: signature, algorithm, expiry, `iat`.
     pub fn decode_any(&self, token: &str, now: i64) -> Result<TokenHead, &'static str> {
         let value = self.verified_claims(token)?;
-        let head: TokenHead = serde_json::from_value(value).map_err(|_| reason::INVALID)?;
-        self.check_iat(head.iat, now)?;
+        let head: TokenHead = serde_json::from_value(value.clone()).map_err(|_| reason::INVALID)?;
+        // The whole claim set must be valid for its type, not just the head.
+        match head.token_type {
+            TokenType::Access => self
+                .decode_typed::<AccessClaims>(token, TokenType::Access, now)
+                .map(drop),
+            TokenType::Refresh => self
+                .decode_typed::<RefreshClaims>(token, TokenType::Refresh, now)
+                .map(drop),
+        }?;
         Ok(head)
     }
 
