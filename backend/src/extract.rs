@@ -3,9 +3,12 @@
 use std::net::SocketAddr;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::auth::jwt::reason;
 use crate::error::ApiError;
@@ -68,45 +71,65 @@ fn from_authorization(state: &AppState, value: &HeaderValue) -> Result<AuthUser,
     })
 }
 
-/// `axum::Json`, with its rejections turned into API.md's error rows.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON object body, with every failure mapped to API.md's error rows.
+///
+/// The body is read as a `Value` first because serde would otherwise accept
+/// a JSON array in place of an object (`["user", "password"]` as a login).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(value) = axum::Json::<Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::Malformed(
+                "JSON parse error: expected an object".to_owned(),
+            ));
+        }
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|e| {
+                ApiError::Malformed(format!("JSON parse error: {}", redact(&e.to_string())))
+            })
+    }
+}
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
-            _ => ApiError::Malformed(malformed_detail(&rejection)),
+            _ => {
+                let text = match &rejection {
+                    JsonRejection::JsonSyntaxError(e) => std::error::Error::source(e)
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| e.body_text()),
+                    other => other.body_text(),
+                };
+                ApiError::Malformed(format!("JSON parse error: {}", redact(&text)))
+            }
         }
     }
 }
 
-/// serde's message, minus the offending value (`invalid type: string
+/// serde's message minus the offending value (`invalid type: string
 /// "hunter2", expected …`), which could be a password.
-fn malformed_detail(rejection: &JsonRejection) -> String {
-    let text = match rejection {
-        JsonRejection::JsonDataError(e) => std::error::Error::source(e)
-            .map(ToString::to_string)
-            .unwrap_or_else(|| e.body_text()),
-        JsonRejection::JsonSyntaxError(e) => std::error::Error::source(e)
-            .map(ToString::to_string)
-            .unwrap_or_else(|| e.body_text()),
-        other => other.body_text(),
-    };
-    let redacted = match (text.find("invalid type: "), text.find(", expected")) {
-        (Some(start), Some(end)) if start < end => {
-            format!("{}invalid type{}", &text[..start], &text[end..])
-        }
-        _ => match (text.find("invalid value: "), text.find(", expected")) {
-            (Some(start), Some(end)) if start < end => {
-                format!("{}invalid value{}", &text[..start], &text[end..])
+fn redact(text: &str) -> String {
+    for kind in ["invalid type", "invalid value"] {
+        if let (Some(start), Some(end)) = (text.find(&format!("{kind}: ")), text.find(", expected"))
+        {
+            if start < end {
+                return format!("{}{kind}{}", &text[..start], &text[end..]);
             }
-            _ => text,
-        },
-    };
-    format!("JSON parse error: {redacted}")
+        }
+    }
+    text.to_owned()
 }
 
 /// The client's address, for throttling logins per client.
@@ -124,5 +147,21 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
             .map(|ConnectInfo(addr)| addr.ip().to_string())
             .unwrap_or_else(|_| "unknown".to_owned());
         Ok(ClientAddr(ip))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn offending_values_are_left_out_of_messages() {
+        let message =
+            redact(r#"password: invalid type: string "hunter2", expected a sequence at line 1"#);
+        assert_eq!(
+            message,
+            "password: invalid type, expected a sequence at line 1"
+        );
+        assert_eq!(redact("EOF while parsing"), "EOF while parsing");
     }
 }

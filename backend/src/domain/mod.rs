@@ -16,10 +16,23 @@ pub use username::Username;
 use shared::error::REQUIRED;
 use shared::{FieldErrors, RegisterBody};
 
-/// A field's value if it is present and not blank.
+/// DRF's message for a string holding U+0000, which PostgreSQL's `text`
+/// cannot store (it would be a 500 there).
+pub const NULL_CHARACTERS: &str = "Null characters are not allowed.";
+
+/// `value`, unless it holds a NUL character.
+pub fn no_null_characters(value: &str) -> Result<(), String> {
+    if value.contains('\0') {
+        Err(NULL_CHARACTERS.to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+/// A field's value if it is present, not blank and free of NUL characters.
 pub fn required(value: Option<String>) -> Result<String, String> {
     match value {
-        Some(v) if !v.trim().is_empty() => Ok(v),
+        Some(v) if !v.trim().is_empty() => no_null_characters(&v).map(|()| v),
         _ => Err(REQUIRED.to_owned()),
     }
 }
@@ -105,6 +118,12 @@ mod tests {
         assert_eq!(errors.get("username"), [REQUIRED]);
         assert_eq!(errors.get("password"), [REQUIRED]);
         assert!(errors.get("email").is_empty());
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_not_stored() {
+        assert_eq!(required(Some("a\0b".into())).unwrap_err(), NULL_CHARACTERS);
+        assert_eq!(required(Some("ab".into())).unwrap(), "ab");
     }
 
     #[test]

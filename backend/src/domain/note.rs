@@ -13,6 +13,7 @@ impl NoteTitle {
         if title.is_empty() {
             return Err(REQUIRED.to_owned());
         }
+        super::no_null_characters(title)?;
         if title.chars().count() > MAX_TITLE {
             return Err(format!(
                 "Ensure this field has no more than {MAX_TITLE} characters."
@@ -24,6 +25,11 @@ impl NoteTitle {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A note's body: any text but NUL characters.
+fn note_body(raw: String) -> Result<String, String> {
+    super::no_null_characters(&raw).map(|()| raw)
 }
 
 /// A note to create: `title` is required, `body` defaults to `""`.
@@ -45,12 +51,14 @@ impl TryFrom<NoteBody> for NewNote {
                 .ok_or_else(|| REQUIRED.to_owned())
                 .and_then(NoteTitle::parse),
         );
-        match title {
-            Some(title) => Ok(NewNote {
-                title,
-                body: body.body.unwrap_or_default(),
-            }),
-            None => Err(errors),
+        let text = super::collect(
+            &mut errors,
+            "body",
+            note_body(body.body.unwrap_or_default()),
+        );
+        match (title, text) {
+            (Some(title), Some(body)) => Ok(NewNote { title, body }),
+            _ => Err(errors),
         }
     }
 }
@@ -67,19 +75,18 @@ impl TryFrom<NoteBody> for NoteChange {
 
     fn try_from(body: NoteBody) -> Result<Self, Self::Error> {
         let mut errors = shared::FieldErrors::default();
-        let title = match body.title {
-            Some(raw) => match NoteTitle::parse(raw) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    errors.add("title", e);
-                    return Err(errors);
-                }
-            },
-            None => None,
-        };
+        let title = body
+            .title
+            .map(|raw| super::collect(&mut errors, "title", NoteTitle::parse(raw)));
+        let text = body
+            .body
+            .map(|raw| super::collect(&mut errors, "body", note_body(raw)));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         Ok(NoteChange {
-            title,
-            body: body.body,
+            title: title.flatten(),
+            body: text.flatten(),
         })
     }
 }
@@ -94,6 +101,7 @@ mod tests {
         assert!(NoteTitle::parse("   ".into()).is_err());
         assert!(NoteTitle::parse("x".repeat(201)).is_err());
         assert!(NoteTitle::parse("é".repeat(200)).is_ok());
+        assert!(NoteTitle::parse("a\0b".into()).is_err());
     }
 
     #[test]

@@ -19,6 +19,10 @@ impl NewPassword {
         if !username.is_empty() && raw.to_lowercase() == username.to_lowercase() {
             reasons.push("The password is too similar to the username.".to_owned());
         }
+        // Login refuses NUL characters, so a password holding one could never be used.
+        if let Err(e) = super::no_null_characters(&raw) {
+            reasons.push(e);
+        }
         if reasons.is_empty() {
             Ok(Self(raw))
         } else {

@@ -1,8 +1,9 @@
 //! API.md `/api/notes/`: private per-user notes. Every query names the
 //! caller, so another user's note is indistinguishable from a missing one.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::{Note, NoteBody};
@@ -27,10 +28,20 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-/// Ids are integers; anything else names no note (404, as API.md's
-/// `/api/notes/abc/` row says).
-fn note_id(raw: &str) -> ApiResult<i64> {
-    raw.parse().map_err(|_| ApiError::NotFound)
+/// A note id from the path. Ids are integers; anything else is an unknown
+/// path (404, as API.md's `/api/notes/abc/` row says), credentials or not:
+/// handlers take it before `AuthUser`, so it is checked first.
+struct NoteId(i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for NoteId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        raw.parse().map(NoteId).map_err(|_| ApiError::NotFound)
+    }
 }
 
 async fn list_notes(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Vec<Note>>> {
@@ -56,23 +67,22 @@ async fn create_note(
 }
 
 async fn get_note(
+    NoteId(id): NoteId,
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<String>,
 ) -> ApiResult<Json<Note>> {
-    let row = notes::find(&state.db.pool, note_id(&id)?, auth.user_id)
+    let row = notes::find(&state.db.pool, id, auth.user_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(Json(row.into()))
 }
 
 async fn update_note(
+    NoteId(id): NoteId,
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<String>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> ApiResult<Json<Note>> {
-    let id = note_id(&id)?;
     let change = NoteChange::try_from(body)?;
     let row = notes::update(
         &state.db.pool,
@@ -88,11 +98,11 @@ async fn update_note(
 }
 
 async fn delete_note(
+    NoteId(id): NoteId,
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if notes::delete(&state.db.pool, note_id(&id)?, auth.user_id).await? {
+    if notes::delete(&state.db.pool, id, auth.user_id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

@@ -11,7 +11,10 @@ use rstest::rstest;
 use serde_json::{Value, json};
 use shared::TokenPair;
 
-use crate::helpers::{Db, TestApp, claims_of, expect_detail, expect_json, expect_token_not_valid, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Db, TestApp, claims_of, expect_detail, expect_json, expect_token_not_valid, spawn_app,
+    spawn_app_with,
+};
 
 /// The HS256 secret the test server generated into its data directory.
 fn server_secret(app: &TestApp) -> Vec<u8> {
@@ -66,7 +69,10 @@ async fn missing_or_foreign_credentials_are_not_authenticated(#[case] db: Db) {
     let other_prefix = me_with(&app, &format!("Token {}", tokens.access)).await;
 
     for response in [none, basic, other_prefix] {
-        assert_eq!(response.headers().get("www-authenticate").unwrap(), r#"Bearer realm="api""#);
+        assert_eq!(
+            response.headers().get("www-authenticate").unwrap(),
+            r#"Bearer realm="api""#
+        );
         assert_eq!(
             expect_detail(response, StatusCode::UNAUTHORIZED).await,
             "Authentication credentials were not provided."
@@ -82,7 +88,11 @@ async fn a_configured_prefix_replaces_the_defaults(#[case] db: Db) {
     let app = spawn_app_with(db, |s| s.auth_prefixes = vec!["Token".into()]).await;
     let (_, tokens) = app.logged_in().await;
 
-    expect_json::<Value>(me_with(&app, &format!("Token {}", tokens.access)).await, StatusCode::OK).await;
+    expect_json::<Value>(
+        me_with(&app, &format!("Token {}", tokens.access)).await,
+        StatusCode::OK,
+    )
+    .await;
     let bearer = me_with(&app, &format!("Bearer {}", tokens.access)).await;
     assert_eq!(bearer.status(), StatusCode::UNAUTHORIZED);
 }
@@ -118,7 +128,10 @@ async fn alg_none_is_refused(#[case] db: Db) {
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD.encode(access_claims(user.id, &user.username).to_string());
 
-    for token in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
+    for token in [
+        format!("{header}.{payload}."),
+        format!("{header}.{payload}"),
+    ] {
         let response = app.get("/api/users/me/", Some(&token)).await;
         assert_eq!(expect_token_not_valid(response).await, "Token is invalid");
     }
@@ -135,7 +148,12 @@ async fn a_tampered_payload_is_refused(#[case] db: Db) {
     let mut claims = claims_of(&tokens.access);
     claims["user_id"] = json!(victim.id);
     let parts: Vec<&str> = tokens.access.split('.').collect();
-    let forged = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
 
     let response = app.get("/api/users/me/", Some(&forged)).await;
 
@@ -150,18 +168,31 @@ async fn only_tokens_signed_with_the_servers_key_are_accepted(#[case] db: Db) {
     let app = spawn_app(db).await;
     let (user, _) = app.logged_in().await;
     let claims = access_claims(user.id, &user.username);
-    let ours = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&server_secret(&app))).unwrap();
+    let ours = encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&server_secret(&app)),
+    )
+    .unwrap();
     let theirs = encode(
         &Header::new(Algorithm::HS256),
         &claims,
         &EncodingKey::from_secret(b"some other secret that is long enough"),
     )
     .unwrap();
-    let other_alg = encode(&Header::new(Algorithm::HS512), &claims, &EncodingKey::from_secret(&server_secret(&app))).unwrap();
+    let other_alg = encode(
+        &Header::new(Algorithm::HS512),
+        &claims,
+        &EncodingKey::from_secret(&server_secret(&app)),
+    )
+    .unwrap();
 
     expect_json::<Value>(app.get("/api/users/me/", Some(&ours)).await, StatusCode::OK).await;
     for token in [theirs, other_alg] {
-        assert_eq!(expect_token_not_valid(app.get("/api/users/me/", Some(&token)).await).await, "Token is invalid");
+        assert_eq!(
+            expect_token_not_valid(app.get("/api/users/me/", Some(&token)).await).await,
+            "Token is invalid"
+        );
     }
 }
 
@@ -179,7 +210,11 @@ async fn tokens_missing_required_claims_are_refused(#[case] db: Db) {
         claims.as_object_mut().unwrap().remove(missing);
         let token = encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap();
         let response = app.get("/api/users/me/", Some(&token)).await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "without {missing}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "without {missing}"
+        );
         expect_token_not_valid(response).await;
     }
 }
@@ -194,9 +229,17 @@ async fn a_token_issued_in_the_future_is_refused(#[case] db: Db) {
     let mut claims = access_claims(user.id, &user.username);
     claims["iat"] = json!(now() + 3_600);
     claims["exp"] = json!(now() + 7_200);
-    let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&server_secret(&app))).unwrap();
+    let token = encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&server_secret(&app)),
+    )
+    .unwrap();
 
-    assert_eq!(expect_token_not_valid(app.get("/api/users/me/", Some(&token)).await).await, "Token is invalid");
+    assert_eq!(
+        expect_token_not_valid(app.get("/api/users/me/", Some(&token)).await).await,
+        "Token is invalid"
+    );
 }
 
 #[rstest]
@@ -206,26 +249,48 @@ async fn a_token_issued_in_the_future_is_refused(#[case] db: Db) {
 async fn eddsa_mode_signs_with_a_published_key(#[case] db: Db) {
     let app = spawn_app_with(db, |s| {
         let dir = match &s.signing {
-            backend::config::Signing::Hs256 { secret_file, .. } => secret_file.parent().unwrap().to_owned(),
+            backend::config::Signing::Hs256 { secret_file, .. } => {
+                secret_file.parent().unwrap().to_owned()
+            }
             _ => unreachable!(),
         };
-        s.signing = backend::config::Signing::EdDsa { key_file: dir.join("ed25519.pem") };
+        s.signing = backend::config::Signing::EdDsa {
+            key_file: dir.join("ed25519.pem"),
+        };
     })
     .await;
     let (_, tokens) = app.logged_in().await;
 
-    let jwks: Value = expect_json(app.get("/.well-known/jwks.json", None).await, StatusCode::OK).await;
-    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(tokens.access.split('.').next().unwrap()).unwrap()).unwrap();
+    let jwks: Value = expect_json(
+        app.get("/.well-known/jwks.json", None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(tokens.access.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(header["alg"], "EdDSA");
     let key = &jwks["keys"][0];
     assert_eq!(key["kid"], header["kid"]);
-    assert_eq!((key["kty"].as_str(), key["crv"].as_str()), (Some("OKP"), Some("Ed25519")));
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str()),
+        (Some("OKP"), Some("Ed25519"))
+    );
     // Another service verifies the token with nothing but the JWKS.
-    let decoding = jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().unwrap()).unwrap();
+    let decoding =
+        jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().unwrap()).unwrap();
     let mut validation = jsonwebtoken::Validation::new(Algorithm::EdDSA);
     validation.set_required_spec_claims(&["exp"]);
-    jsonwebtoken::decode::<Value>(&tokens.access, &decoding, &validation).expect("verifies with the JWKS key");
-    expect_json::<Value>(app.get("/api/users/me/", Some(&tokens.access)).await, StatusCode::OK).await;
+    jsonwebtoken::decode::<Value>(&tokens.access, &decoding, &validation)
+        .expect("verifies with the JWKS key");
+    expect_json::<Value>(
+        app.get("/api/users/me/", Some(&tokens.access)).await,
+        StatusCode::OK,
+    )
+    .await;
     expect_json::<TokenPair>(app.refresh(&tokens.refresh).await, StatusCode::OK).await;
     // HS256 signed with the public key (algorithm confusion) is refused.
     let public = URL_SAFE_NO_PAD.decode(key["x"].as_str().unwrap()).unwrap();
@@ -235,7 +300,10 @@ async fn eddsa_mode_signs_with_a_published_key(#[case] db: Db) {
         &EncodingKey::from_secret(&public),
     )
     .unwrap();
-    assert_eq!(expect_token_not_valid(app.get("/api/users/me/", Some(&confused)).await).await, "Token is invalid");
+    assert_eq!(
+        expect_token_not_valid(app.get("/api/users/me/", Some(&confused)).await).await,
+        "Token is invalid"
+    );
 }
 
 #[rstest]
@@ -247,15 +315,28 @@ async fn hs256_mode_publishes_no_jwks(#[case] db: Db) {
 
     let response = app.get("/.well-known/jwks.json", None).await;
 
-    assert_eq!(expect_detail(response, StatusCode::NOT_FOUND).await, "Not found.");
+    assert_eq!(
+        expect_detail(response, StatusCode::NOT_FOUND).await,
+        "Not found."
+    );
 }
 
 async fn failed_login(app: &TestApp, username: &str) -> reqwest::Response {
-    app.post("/api/token/", &json!({"username": username, "password": "wrong password"}), None).await
+    app.post(
+        "/api/token/",
+        &json!({"username": username, "password": "wrong password"}),
+        None,
+    )
+    .await
 }
 
 async fn good_login(app: &TestApp, user: &crate::helpers::TestUser) -> reqwest::Response {
-    app.post("/api/token/", &json!({"username": user.username, "password": user.password}), None).await
+    app.post(
+        "/api/token/",
+        &json!({"username": user.username, "password": user.password}),
+        None,
+    )
+    .await
 }
 
 #[rstest]
@@ -267,16 +348,27 @@ async fn five_failures_lock_the_username_even_for_the_right_password(#[case] db:
     let user = app.new_user().await;
     let bystander = app.new_user().await;
     for _ in 0..5 {
-        assert_eq!(failed_login(&app, &user.username).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            failed_login(&app, &user.username).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
 
     let locked = good_login(&app, &user).await;
 
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=900).contains(&retry_after), "{retry_after}");
     expect_detail(locked, StatusCode::TOO_MANY_REQUESTS).await;
-    assert_eq!(good_login(&app, &bystander).await.status(), StatusCode::OK, "other usernames are not locked");
+    assert_eq!(
+        good_login(&app, &bystander).await.status(),
+        StatusCode::OK,
+        "other usernames are not locked"
+    );
 }
 
 #[rstest]
@@ -288,7 +380,10 @@ async fn unknown_usernames_are_throttled_too(#[case] db: Db) {
     failed_login(&app, "ghost").await;
     failed_login(&app, "ghost").await;
 
-    assert_eq!(failed_login(&app, "ghost").await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        failed_login(&app, "ghost").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[rstest]
@@ -304,7 +399,10 @@ async fn a_successful_login_resets_the_failure_count(#[case] db: Db) {
     assert_eq!(good_login(&app, &user).await.status(), StatusCode::OK);
 
     for _ in 0..4 {
-        assert_eq!(failed_login(&app, &user.username).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            failed_login(&app, &user.username).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_eq!(good_login(&app, &user).await.status(), StatusCode::OK);
 }
@@ -324,7 +422,11 @@ async fn the_lock_lifts_when_the_window_passes(#[case] db: Db) {
     failed_login(&app, &user.username).await;
     let locked = good_login(&app, &user).await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after <= 2, "{retry_after}");
 
     tokio::time::sleep(Duration::from_secs(retry_after) + Duration::from_millis(200)).await;

@@ -84,7 +84,9 @@ impl Drop for PgDatabase {
             rt.block_on(async {
                 if let Ok(mut admin) = PgConnection::connect(&postgres_url()).await {
                     let _ = admin
-                        .execute(format!(r#"drop database if exists "{name}" with (force)"#).as_str())
+                        .execute(
+                            format!(r#"drop database if exists "{name}" with (force)"#).as_str(),
+                        )
                         .await;
                 }
             });
@@ -97,7 +99,6 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub settings: Settings,
-    pub state: backend::state::AppState,
     _dir: TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -132,7 +133,6 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestA
     adjust(&mut settings);
     let app = App::build(settings.clone()).await.expect("the app builds");
     let address = format!("http://{}", app.address());
-    let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         address,
@@ -141,7 +141,6 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestA
             .build()
             .expect("client"),
         settings,
-        state,
         _dir: dir,
         _pg: pg,
     }
@@ -186,7 +185,13 @@ impl TestApp {
         request.send().await.expect("DELETE")
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: &Value, access: Option<&str>) -> Response {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        access: Option<&str>,
+    ) -> Response {
         let mut request = self.client.request(method, self.url(path)).json(body);
         if let Some(token) = access {
             request = request.bearer_auth(token);
@@ -197,7 +202,8 @@ impl TestApp {
     /// Registers a new user with a unique name.
     pub async fn new_user(&self) -> TestUser {
         let n = USER_COUNTER.fetch_add(1, Ordering::Relaxed);
-        self.register(&format!("user{n}"), "correct horse battery").await
+        self.register(&format!("user{n}"), "correct horse battery")
+            .await
     }
 
     pub async fn register(&self, username: &str, password: &str) -> TestUser {
@@ -229,7 +235,8 @@ impl TestApp {
     }
 
     pub async fn refresh(&self, refresh: &str) -> Response {
-        self.post("/api/token/refresh/", &json!({ "refresh": refresh }), None).await
+        self.post("/api/token/refresh/", &json!({ "refresh": refresh }), None)
+            .await
     }
 
     /// A registered user, logged in.
@@ -245,13 +252,17 @@ pub async fn expect_json<T: DeserializeOwned>(response: Response, status: Status
     let actual = response.status();
     let text = response.text().await.expect("body");
     assert_eq!(actual, status, "unexpected status; body: {text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not the expected JSON ({e}): {text}"))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("body is not the expected JSON ({e}): {text}"))
 }
 
 /// Asserts a `{"detail", "code": "token_not_valid"}` 401 with its header.
 pub async fn expect_token_not_valid(response: Response) -> String {
     assert_eq!(
-        response.headers().get("www-authenticate").map(|v| v.to_str().unwrap()),
+        response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap()),
         Some(r#"Bearer realm="api""#)
     );
     let body: Value = expect_json(response, StatusCode::UNAUTHORIZED).await;
@@ -262,7 +273,10 @@ pub async fn expect_token_not_valid(response: Response) -> String {
 /// Asserts a 4xx/5xx `{"detail": ...}` body and returns the detail.
 pub async fn expect_detail(response: Response, status: StatusCode) -> String {
     let body: Value = expect_json(response, status).await;
-    body["detail"].as_str().unwrap_or_else(|| panic!("no detail in {body}")).to_owned()
+    body["detail"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no detail in {body}"))
+        .to_owned()
 }
 
 /// The payload of a JWT, unverified, as JSON.
@@ -273,4 +287,169 @@ pub fn claims_of(token: &str) -> Value {
         .decode(payload)
         .expect("base64url payload");
     serde_json::from_slice(&bytes).expect("JSON payload")
+}
+
+// Helpers of the users, profile, notes and http tests.
+
+/// The documented answer to a protected route called without credentials.
+pub const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
+
+/// Asserts a 400 of field errors (`{"<field>": ["<message>", ...]}`) and
+/// returns them.
+pub async fn expect_fields(response: Response) -> std::collections::BTreeMap<String, Vec<String>> {
+    expect_json(response, StatusCode::BAD_REQUEST).await
+}
+
+/// Asserts that a response's `Content-Type` is JSON.
+pub fn assert_json_content_type(response: &Response) {
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{} {} answered with Content-Type {content_type:?}",
+        response.status(),
+        response.url()
+    );
+}
+
+/// Asserts API.md's 404: `{"detail": "Not found."}`, as JSON.
+pub async fn expect_not_found(response: Response) {
+    assert_json_content_type(&response);
+    let body: Value = expect_json(response, StatusCode::NOT_FOUND).await;
+    assert_eq!(body, json!({"detail": "Not found."}));
+}
+
+/// Asserts the 401 of a protected route called without `Authorization`.
+pub async fn expect_not_authenticated(response: Response) {
+    assert_eq!(
+        response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap()),
+        Some(r#"Bearer realm="api""#),
+        "a 401 without WWW-Authenticate"
+    );
+    let body: Value = expect_json(response, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(body, json!({ "detail": NOT_AUTHENTICATED }));
+}
+
+/// A response read off a raw socket: status, lower-cased headers, body.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl TestApp {
+    /// `POST` of a body as it is, with the given `Content-Type` (or none).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        let mut request = self.client.post(self.url(path)).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header(reqwest::header::CONTENT_TYPE, content_type);
+        }
+        request.send().await.expect("POST")
+    }
+
+    /// A login attempt, whatever its outcome.
+    pub async fn try_login(&self, username: &str, password: &str) -> Response {
+        self.post(
+            "/api/token/",
+            &json!({"username": username, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    /// Creates a note and returns it as the API answered.
+    pub async fn create_note(&self, access: &str, title: &str, body: &str) -> shared::Note {
+        let response = self
+            .post(
+                "/api/notes/",
+                &json!({"title": title, "body": body}),
+                Some(access),
+            )
+            .await;
+        expect_json(response, StatusCode::CREATED).await
+    }
+
+    /// Sends `head` (request line and headers, without the blank line) and
+    /// `body` over a fresh connection and reads the whole answer: for what
+    /// reqwest will not send, such as a chunked body.
+    pub async fn raw(&self, head: &str, body: &[u8]) -> RawResponse {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.address.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+        let mut request =
+            format!("{head}\r\nHost: {host}\r\nConnection: close\r\n\r\n").into_bytes();
+        request.extend_from_slice(body);
+        // The server may answer (and stop reading) before the body is all
+        // sent; the answer is what matters.
+        let _ = stream.write_all(&request).await;
+        let mut received = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut received)).await;
+        assert!(read.is_ok(), "no answer within 30 s");
+        parse_raw_response(&received)
+    }
+}
+
+fn parse_raw_response(bytes: &[u8]) -> RawResponse {
+    let text = String::from_utf8_lossy(bytes);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {head:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    RawResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || after.len() < size {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
 }

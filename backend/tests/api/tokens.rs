@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use shared::{AccessClaims, RefreshClaims, TokenPair, TokenType};
 
 use crate::helpers::{
-    Db, claims_of, expect_detail, expect_json, expect_token_not_valid, short_lifetimes, spawn_app, spawn_app_with,
+    Db, claims_of, expect_detail, expect_json, expect_token_not_valid, short_lifetimes, spawn_app,
+    spawn_app_with,
 };
 
 #[rstest]
@@ -23,7 +24,11 @@ async fn login_returns_a_pair_that_opens_protected_routes(#[case] db: Db) {
 
     let tokens = app.login(&user).await;
 
-    let me: shared::User = expect_json(app.get("/api/users/me/", Some(&tokens.access)).await, StatusCode::OK).await;
+    let me: shared::User = expect_json(
+        app.get("/api/users/me/", Some(&tokens.access)).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(me.username, user.username);
 }
 
@@ -41,7 +46,10 @@ async fn tokens_carry_the_documented_claims(#[case] db: Db) {
     assert_eq!(access["token_type"], "access");
     assert_eq!(access["user_id"], user.id);
     assert_eq!(access["username"], user.username.as_str());
-    assert!(access.get("sid").is_none() && access.get("auth_time").is_none(), "{access}");
+    assert!(
+        access.get("sid").is_none() && access.get("auth_time").is_none(),
+        "{access}"
+    );
     let access: AccessClaims = serde_json::from_value(access).unwrap();
     assert_eq!(access.exp - access.iat, 300);
     assert!(access.jti.len() == 32 && access.jti.chars().all(|c| c.is_ascii_hexdigit()));
@@ -62,10 +70,18 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_401(#[case] db: Db) {
     let user = app.new_user().await;
 
     let wrong = app
-        .post("/api/token/", &json!({"username": user.username, "password": "not the password"}), None)
+        .post(
+            "/api/token/",
+            &json!({"username": user.username, "password": "not the password"}),
+            None,
+        )
         .await;
     let unknown = app
-        .post("/api/token/", &json!({"username": "nobody", "password": "not the password"}), None)
+        .post(
+            "/api/token/",
+            &json!({"username": "nobody", "password": "not the password"}),
+            None,
+        )
         .await;
 
     for response in [wrong, unknown] {
@@ -87,7 +103,9 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_401(#[case] db: Db) {
 async fn login_reports_every_missing_field(#[case] db: Db) {
     let app = spawn_app(db).await;
 
-    let response = app.post("/api/token/", &json!({"username": "  "}), None).await;
+    let response = app
+        .post("/api/token/", &json!({"username": "  "}), None)
+        .await;
 
     let body: Value = expect_json(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(
@@ -111,8 +129,15 @@ async fn a_refresh_rotates_the_refresh_token(#[case] db: Db) {
     let new = claims_of(&second.refresh);
     assert_eq!(new["sid"], old["sid"], "a rotation stays in its session");
     assert_eq!(new["auth_time"], old["auth_time"]);
-    expect_json::<Value>(app.get("/api/users/me/", Some(&second.access)).await, StatusCode::OK).await;
-    assert_eq!(expect_token_not_valid(app.refresh(&first.refresh).await).await, "Token is blacklisted");
+    expect_json::<Value>(
+        app.get("/api/users/me/", Some(&second.access)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        expect_token_not_valid(app.refresh(&first.refresh).await).await,
+        "Token is blacklisted"
+    );
     expect_json::<TokenPair>(app.refresh(&second.refresh).await, StatusCode::OK).await;
 }
 
@@ -128,10 +153,16 @@ async fn twenty_concurrent_refreshes_rotate_a_token_exactly_once(#[case] db: Db)
 
     let statuses: Vec<StatusCode> = responses.iter().map(|r| r.status()).collect();
     let winners = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    let refused = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
     assert_eq!((winners, refused), (1, 19), "{statuses:?}");
     // The racers were inside the grace: the winner's token still works.
-    let winner = responses.into_iter().find(|r| r.status() == StatusCode::OK).unwrap();
+    let winner = responses
+        .into_iter()
+        .find(|r| r.status() == StatusCode::OK)
+        .unwrap();
     let pair: TokenPair = winner.json().await.unwrap();
     expect_json::<TokenPair>(app.refresh(&pair.refresh).await, StatusCode::OK).await;
 }
@@ -180,14 +211,22 @@ async fn reuse_after_the_grace_revokes_the_whole_session_only(#[case] db: Db) {
 async fn an_expired_access_token_is_refused(#[case] db: Db) {
     let app = spawn_app_with(db, short_lifetimes(1, 60)).await;
     let (_, tokens) = app.logged_in().await;
-    expect_json::<Value>(app.get("/api/users/me/", Some(&tokens.access)).await, StatusCode::OK).await;
+    expect_json::<Value>(
+        app.get("/api/users/me/", Some(&tokens.access)).await,
+        StatusCode::OK,
+    )
+    .await;
 
     tokio::time::sleep(Duration::from_millis(2_100)).await;
 
     let response = app.get("/api/users/me/", Some(&tokens.access)).await;
     assert_eq!(expect_token_not_valid(response).await, "Token is expired");
     let renewed: TokenPair = expect_json(app.refresh(&tokens.refresh).await, StatusCode::OK).await;
-    expect_json::<Value>(app.get("/api/users/me/", Some(&renewed.access)).await, StatusCode::OK).await;
+    expect_json::<Value>(
+        app.get("/api/users/me/", Some(&renewed.access)).await,
+        StatusCode::OK,
+    )
+    .await;
 }
 
 #[rstest]
@@ -200,7 +239,10 @@ async fn an_expired_refresh_token_is_refused(#[case] db: Db) {
 
     tokio::time::sleep(Duration::from_millis(2_100)).await;
 
-    assert_eq!(expect_token_not_valid(app.refresh(&tokens.refresh).await).await, "Token is expired");
+    assert_eq!(
+        expect_token_not_valid(app.refresh(&tokens.refresh).await).await,
+        "Token is expired"
+    );
 }
 
 #[rstest]
@@ -215,13 +257,22 @@ async fn refreshing_never_extends_a_session_past_its_maximum(#[case] db: Db) {
     .await;
     let (_, first) = app.logged_in().await;
     let auth_time = claims_of(&first.refresh)["auth_time"].as_i64().unwrap();
-    assert_eq!(claims_of(&first.refresh)["exp"].as_i64().unwrap(), auth_time + 2);
+    assert_eq!(
+        claims_of(&first.refresh)["exp"].as_i64().unwrap(),
+        auth_time + 2
+    );
 
     let second: TokenPair = expect_json(app.refresh(&first.refresh).await, StatusCode::OK).await;
-    assert_eq!(claims_of(&second.refresh)["exp"].as_i64().unwrap(), auth_time + 2);
+    assert_eq!(
+        claims_of(&second.refresh)["exp"].as_i64().unwrap(),
+        auth_time + 2
+    );
     tokio::time::sleep(Duration::from_millis(3_100)).await;
 
-    assert_eq!(expect_token_not_valid(app.refresh(&second.refresh).await).await, "Token is expired");
+    assert_eq!(
+        expect_token_not_valid(app.refresh(&second.refresh).await).await,
+        "Token is expired"
+    );
 }
 
 #[rstest]
@@ -233,8 +284,13 @@ async fn verify_accepts_valid_tokens_of_either_type(#[case] db: Db) {
     let (_, tokens) = app.logged_in().await;
 
     for token in [&tokens.access, &tokens.refresh] {
-        let response = app.post("/api/token/verify/", &json!({ "token": token }), None).await;
-        assert_eq!(expect_json::<Value>(response, StatusCode::OK).await, json!({}));
+        let response = app
+            .post("/api/token/verify/", &json!({ "token": token }), None)
+            .await;
+        assert_eq!(
+            expect_json::<Value>(response, StatusCode::OK).await,
+            json!({})
+        );
     }
 }
 
@@ -247,11 +303,22 @@ async fn verify_refuses_spent_and_broken_tokens(#[case] db: Db) {
     let (_, tokens) = app.logged_in().await;
     expect_json::<TokenPair>(app.refresh(&tokens.refresh).await, StatusCode::OK).await;
 
-    let rotated = app.post("/api/token/verify/", &json!({"token": tokens.refresh}), None).await;
-    let garbage = app.post("/api/token/verify/", &json!({"token": "abc.def.ghi"}), None).await;
+    let rotated = app
+        .post(
+            "/api/token/verify/",
+            &json!({"token": tokens.refresh}),
+            None,
+        )
+        .await;
+    let garbage = app
+        .post("/api/token/verify/", &json!({"token": "abc.def.ghi"}), None)
+        .await;
     let missing = app.post("/api/token/verify/", &json!({}), None).await;
 
-    assert_eq!(expect_token_not_valid(rotated).await, "Token is blacklisted");
+    assert_eq!(
+        expect_token_not_valid(rotated).await,
+        "Token is blacklisted"
+    );
     assert_eq!(expect_token_not_valid(garbage).await, "Token is invalid");
     let body: Value = expect_json(missing, StatusCode::BAD_REQUEST).await;
     assert_eq!(body, json!({"token": ["This field is required."]}));
@@ -266,13 +333,29 @@ async fn logout_blacklists_the_refresh_token_and_only_that_session(#[case] db: D
     let (user, tokens) = app.logged_in().await;
     let other = app.login(&user).await;
 
-    let response = app.post("/api/token/blacklist/", &json!({"refresh": tokens.refresh}), None).await;
+    let response = app
+        .post(
+            "/api/token/blacklist/",
+            &json!({"refresh": tokens.refresh}),
+            None,
+        )
+        .await;
 
-    assert_eq!(expect_json::<Value>(response, StatusCode::OK).await, json!({}));
-    assert_eq!(expect_token_not_valid(app.refresh(&tokens.refresh).await).await, "Token is blacklisted");
+    assert_eq!(
+        expect_json::<Value>(response, StatusCode::OK).await,
+        json!({})
+    );
+    assert_eq!(
+        expect_token_not_valid(app.refresh(&tokens.refresh).await).await,
+        "Token is blacklisted"
+    );
     expect_json::<TokenPair>(app.refresh(&other.refresh).await, StatusCode::OK).await;
     // API.md: access tokens live until their `exp`, even after logout.
-    expect_json::<Value>(app.get("/api/users/me/", Some(&tokens.access)).await, StatusCode::OK).await;
+    expect_json::<Value>(
+        app.get("/api/users/me/", Some(&tokens.access)).await,
+        StatusCode::OK,
+    )
+    .await;
 }
 
 #[rstest]
@@ -282,15 +365,38 @@ async fn logout_blacklists_the_refresh_token_and_only_that_session(#[case] db: D
 async fn logout_of_a_spent_or_expired_token_is_refused(#[case] db: Db) {
     let app = spawn_app_with(db, short_lifetimes(1, 1)).await;
     let (user, blacklisted) = app.logged_in().await;
-    app.post("/api/token/blacklist/", &json!({"refresh": blacklisted.refresh}), None).await;
+    app.post(
+        "/api/token/blacklist/",
+        &json!({"refresh": blacklisted.refresh}),
+        None,
+    )
+    .await;
     let rotated = app.login(&user).await;
     expect_json::<TokenPair>(app.refresh(&rotated.refresh).await, StatusCode::OK).await;
     let expiring = app.login(&user).await;
 
-    let again = app.post("/api/token/blacklist/", &json!({"refresh": blacklisted.refresh}), None).await;
-    let spent = app.post("/api/token/blacklist/", &json!({"refresh": rotated.refresh}), None).await;
+    let again = app
+        .post(
+            "/api/token/blacklist/",
+            &json!({"refresh": blacklisted.refresh}),
+            None,
+        )
+        .await;
+    let spent = app
+        .post(
+            "/api/token/blacklist/",
+            &json!({"refresh": rotated.refresh}),
+            None,
+        )
+        .await;
     tokio::time::sleep(Duration::from_millis(2_100)).await;
-    let expired = app.post("/api/token/blacklist/", &json!({"refresh": expiring.refresh}), None).await;
+    let expired = app
+        .post(
+            "/api/token/blacklist/",
+            &json!({"refresh": expiring.refresh}),
+            None,
+        )
+        .await;
 
     assert_eq!(expect_token_not_valid(again).await, "Token is blacklisted");
     assert_eq!(expect_token_not_valid(spent).await, "Token is blacklisted");
@@ -307,10 +413,19 @@ async fn a_token_is_never_accepted_as_the_other_type(#[case] db: Db) {
 
     let refresh_as_access = app.get("/api/users/me/", Some(&tokens.refresh)).await;
     let access_as_refresh = app.refresh(&tokens.access).await;
-    let access_as_logout = app.post("/api/token/blacklist/", &json!({"refresh": tokens.access}), None).await;
+    let access_as_logout = app
+        .post(
+            "/api/token/blacklist/",
+            &json!({"refresh": tokens.access}),
+            None,
+        )
+        .await;
 
     for response in [refresh_as_access, access_as_refresh, access_as_logout] {
-        assert_eq!(expect_token_not_valid(response).await, "Token has wrong type");
+        assert_eq!(
+            expect_token_not_valid(response).await,
+            "Token has wrong type"
+        );
     }
     // Nothing was spent by the refused attempts.
     expect_json::<TokenPair>(app.refresh(&tokens.refresh).await, StatusCode::OK).await;
@@ -329,7 +444,19 @@ async fn with_rotation_off_a_refresh_returns_only_an_access_token(#[case] db: Db
 
     assert!(first.get("refresh").is_none(), "{first}");
     let access = second["access"].as_str().unwrap();
-    expect_json::<Value>(app.get("/api/users/me/", Some(access)).await, StatusCode::OK).await;
-    app.post("/api/token/blacklist/", &json!({"refresh": tokens.refresh}), None).await;
-    assert_eq!(expect_token_not_valid(app.refresh(&tokens.refresh).await).await, "Token is blacklisted");
+    expect_json::<Value>(
+        app.get("/api/users/me/", Some(access)).await,
+        StatusCode::OK,
+    )
+    .await;
+    app.post(
+        "/api/token/blacklist/",
+        &json!({"refresh": tokens.refresh}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        expect_token_not_valid(app.refresh(&tokens.refresh).await).await,
+        "Token is blacklisted"
+    );
 }
