@@ -123,10 +123,9 @@ impl From<JsonRejection> for ApiError {
 fn redact(text: &str) -> String {
     for kind in ["invalid type", "invalid value"] {
         if let (Some(start), Some(end)) = (text.find(&format!("{kind}: ")), text.find(", expected"))
+            && start < end
         {
-            if start < end {
-                return format!("{}{kind}{}", &text[..start], &text[end..]);
-            }
+            return format!("{}{kind}{}", &text[..start], &text[end..]);
         }
     }
     text.to_owned()
