@@ -7,6 +7,7 @@ use anyhow::Context;
 use argon2::password_hash::SaltString;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use tokio::sync::Semaphore;
 
 use crate::store::users::PasswordHash as StoredHash;
 use crate::telemetry::spawn_blocking_with_tracing;
@@ -15,6 +16,26 @@ use crate::telemetry::spawn_blocking_with_tracing;
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// At most one hash per core at a time. Each takes 19 MiB and a core's worth
+/// of CPU, so running more at once only multiplies memory (a login flood
+/// would otherwise grow it without bound) and delays them all; the rest
+/// queue here, on the async side, holding no thread.
+static HASHING: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())));
+
+/// Runs one argon2 computation on the blocking pool once a slot is free.
+async fn run_hashing<R: Send + 'static>(
+    work: impl FnOnce() -> R + Send + 'static,
+) -> anyhow::Result<R> {
+    let _slot = HASHING
+        .acquire()
+        .await
+        .context("the hashing gate is closed")?;
+    spawn_blocking_with_tracing(work)
+        .await
+        .context("the hashing task failed")
 }
 
 /// Checked when the username is unknown, so that such a login costs the same
@@ -46,9 +67,8 @@ fn verify_now(password: &str, phc: &str) -> bool {
 /// Hashes a new password into a PHC string.
 #[tracing::instrument(skip_all)]
 pub async fn hash(password: String) -> anyhow::Result<StoredHash> {
-    spawn_blocking_with_tracing(move || hash_now(&password))
-        .await
-        .context("the hashing task failed")?
+    run_hashing(move || hash_now(&password))
+        .await?
         .map(StoredHash)
 }
 
@@ -56,7 +76,7 @@ pub async fn hash(password: String) -> anyhow::Result<StoredHash> {
 /// it does the same work against a dummy hash and answers `false`.
 #[tracing::instrument(skip_all)]
 pub async fn verify(password: String, stored: Option<StoredHash>) -> anyhow::Result<bool> {
-    spawn_blocking_with_tracing(move || match stored {
+    run_hashing(move || match stored {
         Some(StoredHash(phc)) => verify_now(&password, &phc),
         None => {
             verify_now(&password, &DUMMY_HASH);
@@ -64,7 +84,6 @@ pub async fn verify(password: String, stored: Option<StoredHash>) -> anyhow::Res
         }
     })
     .await
-    .context("the verifying task failed")
 }
 
 /// Computes the dummy hash ahead of the first login, so the first unknown
