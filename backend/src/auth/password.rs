@@ -1,73 +1,148 @@
 //! Password hashing: argon2id at OWASP's minimum parameters, always off the
 //! async runtime, since one hash takes tens of milliseconds of CPU.
+//!
+//! Each hash needs 19 MiB of working memory. Allocating it per hash makes
+//! the allocator keep a copy per thread that ever hashed (hundreds of MiB
+//! under a login flood), so a few buffers, one per core, are reused instead,
+//! and at most one hash per core runs at a time.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
-use anyhow::Context;
-use argon2::password_hash::SaltString;
+use anyhow::{Context, anyhow};
 use argon2::password_hash::rand_core::OsRng;
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::password_hash::{Output, ParamsString, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use tokio::sync::Semaphore;
 
 use crate::store::users::PasswordHash as StoredHash;
 use crate::telemetry::spawn_blocking_with_tracing;
 
 /// OWASP: m = 19 MiB, t = 2, p = 1.
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn params() -> Params {
+    Params::new(19_456, 2, 1, None).expect("valid argon2 parameters")
 }
 
-/// At most one hash per core at a time. Each takes 19 MiB and a core's worth
-/// of CPU, so running more at once only multiplies memory (a login flood
-/// would otherwise grow it without bound) and delays them all; the rest
-/// queue here, on the async side, holding no thread.
-static HASHING: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())));
-
-/// Runs one argon2 computation on the blocking pool once a slot is free.
-async fn run_hashing<R: Send + 'static>(
-    work: impl FnOnce() -> R + Send + 'static,
-) -> anyhow::Result<R> {
-    let _slot = HASHING
-        .acquire()
-        .await
-        .context("the hashing gate is closed")?;
-    spawn_blocking_with_tracing(work)
-        .await
-        .context("the hashing task failed")
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+/// At most one hash per core at a time: more would only delay them all and
+/// need more memory. The rest queue here, on the async side, holding no thread.
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+
+/// Working memory of finished hashes, for the next ones.
+static BUFFERS: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 
 /// Checked when the username is unknown, so that such a login costs the same
 /// full verification as a wrong password and timing does not reveal which
 /// usernames exist. Made from a random password at first use.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    let random = crate::auth::random_id();
-    hash_now(&random).expect("hashing a random password")
+    let mut memory = Vec::new();
+    let hash = hash_now(&crate::auth::random_id(), &mut memory).expect("hashing a random password");
+    give_back(memory);
+    hash
 });
 
-fn hash_now(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Ok(argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
-        .to_string())
+fn take_buffer() -> Vec<Block> {
+    BUFFERS
+        .lock()
+        .map(|mut b| b.pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
-fn verify_now(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|parsed| {
-            argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+fn give_back(buffer: Vec<Block>) {
+    if let Ok(mut buffers) = BUFFERS.lock()
+        && buffers.len() < cores()
+    {
+        buffers.push(buffer);
+    }
+}
+
+/// `memory` grown to what `params` needs (it usually already is).
+fn blocks_for<'a>(memory: &'a mut Vec<Block>, params: &Params) -> &'a mut [Block] {
+    if memory.len() < params.block_count() {
+        memory.resize(params.block_count(), Block::default());
+    }
+    &mut memory[..params.block_count()]
+}
+
+fn hash_now(password: &str, memory: &mut Vec<Block>) -> anyhow::Result<String> {
+    let params = params();
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| anyhow!("salt: {e}"))?;
+    let mut out = [0u8; 32];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt_bytes,
+            &mut out,
+            blocks_for(memory, &params),
+        )
+        .map_err(|e| anyhow!("argon2: {e}"))?;
+    let phc = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| anyhow!("argon2 params: {e}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| anyhow!("argon2 output: {e}"))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Recomputes the hash of `password` with the stored salt and parameters and
+/// compares the outputs in constant time (`Output`'s `PartialEq`).
+fn verify_now(password: &str, phc: &str, memory: &mut Vec<Block>) -> bool {
+    let mut check = || -> Option<bool> {
+        let parsed = PasswordHash::new(phc).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = Version::try_from(parsed.version.unwrap_or(0x13)).ok()?;
+        let params = Params::try_from(&parsed).ok()?;
+        let expected = parsed.hash?;
+        let mut salt = [0u8; 64];
+        let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+        let mut out = vec![0u8; expected.len()];
+        Argon2::new(algorithm, version, params.clone())
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut out,
+                blocks_for(memory, &params),
+            )
+            .ok()?;
+        Some(Output::new(&out).ok()? == expected)
+    };
+    check().unwrap_or(false)
+}
+
+/// Runs one argon2 computation on the blocking pool once a slot is free,
+/// with a reused buffer.
+async fn run_hashing<R: Send + 'static>(
+    work: impl FnOnce(&mut Vec<Block>) -> R + Send + 'static,
+) -> anyhow::Result<R> {
+    let _slot = HASHING
+        .acquire()
+        .await
+        .context("the hashing gate is closed")?;
+    let mut memory = take_buffer();
+    let (result, memory) = spawn_blocking_with_tracing(move || {
+        let result = work(&mut memory);
+        (result, memory)
+    })
+    .await
+    .context("the hashing task failed")?;
+    give_back(memory);
+    Ok(result)
 }
 
 /// Hashes a new password into a PHC string.
 #[tracing::instrument(skip_all)]
 pub async fn hash(password: String) -> anyhow::Result<StoredHash> {
-    run_hashing(move || hash_now(&password))
+    run_hashing(move |memory| hash_now(&password, memory))
         .await?
         .map(StoredHash)
 }
@@ -76,10 +151,10 @@ pub async fn hash(password: String) -> anyhow::Result<StoredHash> {
 /// it does the same work against a dummy hash and answers `false`.
 #[tracing::instrument(skip_all)]
 pub async fn verify(password: String, stored: Option<StoredHash>) -> anyhow::Result<bool> {
-    run_hashing(move || match stored {
-        Some(StoredHash(phc)) => verify_now(&password, &phc),
+    run_hashing(move |memory| match stored {
+        Some(StoredHash(phc)) => verify_now(&password, &phc, memory),
         None => {
-            verify_now(&password, &DUMMY_HASH);
+            verify_now(&password, &DUMMY_HASH, memory);
             false
         }
     })
@@ -112,6 +187,38 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
         assert!(!verify("anything".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_of_the_argon2_crate_itself_verify() {
+        use argon2::PasswordHasher;
+        let salt = SaltString::generate(&mut OsRng);
+        let phc = Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        assert!(
+            verify("correct horse".into(), Some(StoredHash(phc.clone())))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify("correct horsf".into(), Some(StoredHash(phc)))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn our_hashes_verify_with_the_argon2_crate_itself() {
+        use argon2::PasswordVerifier;
+        let stored = hash("correct horse".into()).await.unwrap();
+        let parsed = PasswordHash::new(&stored.0).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
     }
 
     #[tokio::test]
