@@ -38,12 +38,12 @@ fn with_database(url: &str, name: &str) -> String {
 
 /// A throwaway PostgreSQL database, dropped when the test ends (even when it
 /// fails), so runs never collide and leave nothing behind.
-struct PgDatabase {
+pub struct PgDatabase {
     name: String,
 }
 
 impl PgDatabase {
-    async fn create() -> (PgDatabase, String) {
+    pub async fn create() -> (PgDatabase, String) {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let name = format!(
             "api_test_{}_{}_{}",

@@ -1,49 +1,17 @@
 //! The server as a process: it says where it listens, and stops cleanly on
 //! SIGTERM, finishing the request in flight.
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
 
-/// Starts `backend serve` on port 0 in `dir` and returns it with its URL.
-async fn serve(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_backend"))
-        .arg("serve")
-        .current_dir(dir)
-        .env_clear()
-        .env("BIND", "127.0.0.1:0")
-        .env("DATABASE_URL", format!("sqlite://{}/app.db", dir.display()))
-        .env("JWT_SECRET_FILE", dir.join("jwt-secret"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the backend starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the backend prints its address")
-        .unwrap()
-        .unwrap();
-    let url = first
-        .strip_prefix("listening on ")
-        .expect("first line names the address")
-        .to_owned();
-    (child, url)
-}
+use crate::process::ServerProcess;
 
-fn terminate(child: &Child) {
-    let pid = child.id().expect("running").to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
+async fn serve(dir: &std::path::Path) -> (ServerProcess, String) {
+    let server = ServerProcess::start(dir, &ServerProcess::sqlite_url(dir), &[]).await;
+    let url = server.url.clone();
+    (server, url)
 }
 
 #[tokio::test]
@@ -53,9 +21,9 @@ async fn sigterm_stops_the_server_cleanly() {
     let health = reqwest::get(format!("{url}/api/health/")).await.unwrap();
     assert_eq!(health.status(), reqwest::StatusCode::OK);
 
-    terminate(&child);
+    child.signal("-TERM");
 
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+    let status = tokio::time::timeout(Duration::from_secs(10), child.child.wait())
         .await
         .expect("the server stops within 10 s")
         .unwrap();
@@ -84,13 +52,13 @@ async fn a_request_in_flight_at_sigterm_is_answered() {
     stream.write_all(request.as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    terminate(&child);
+    child.signal("-TERM");
     stream.write_all(tail.as_bytes()).await.unwrap();
 
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+    let status = tokio::time::timeout(Duration::from_secs(10), child.child.wait())
         .await
         .unwrap()
         .unwrap();

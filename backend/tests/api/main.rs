@@ -3,11 +3,14 @@
 
 mod auth;
 mod cli;
+mod crash;
 mod helpers;
 mod hostile;
 mod http;
+mod instances;
 mod lifecycle;
 mod notes;
+mod process;
 mod profile;
 mod tokens;
 mod users;

@@ -1,0 +1,218 @@
+//! SIGKILL in the middle of registrations and refreshes, then a restart on
+//! the same database: nothing acknowledged is lost, and no refresh token was
+//! rotated twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use backend::store::Db as Store;
+use reqwest::{Client, StatusCode};
+use rstest::rstest;
+use serde_json::{Value, json};
+use shared::TokenPair;
+
+use crate::helpers::{Db, PgDatabase, claims_of, expect_json};
+use crate::process::ServerProcess;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// What the clients were told before the crash.
+#[derive(Default)]
+struct Acknowledged {
+    registered: Vec<String>,
+    /// Per session: every refresh token the server handed out, in order.
+    chains: HashMap<String, Vec<String>>,
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_crash_loses_nothing_that_was_acknowledged(#[case] db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let (_pg, url) = match db {
+        Db::Sqlite => (None, ServerProcess::sqlite_url(dir.path())),
+        Db::Postgres => {
+            let (pg, url) = PgDatabase::create().await;
+            (Some(pg), url)
+        }
+    };
+    let server = ServerProcess::start(dir.path(), &url, &[]).await;
+    let client = Client::new();
+    let base = server.url.clone();
+    let seen = Arc::new(Mutex::new(Acknowledged::default()));
+    let mut sessions = Vec::new();
+    for i in 0..4 {
+        let username = format!("chain{i}");
+        register(&client, &base, &username)
+            .await
+            .expect("set-up registration");
+        let pair: TokenPair =
+            expect_json(login(&client, &base, &username).await, StatusCode::OK).await;
+        let sid = claims_of(&pair.refresh)["sid"].as_str().unwrap().to_owned();
+        seen.lock()
+            .unwrap()
+            .chains
+            .insert(sid.clone(), vec![pair.refresh]);
+        sessions.push(sid);
+    }
+
+    // Load: registrations and refresh chains, until the server dies.
+    let mut load = Vec::new();
+    for worker in 0..4 {
+        let (client, base, seen) = (client.clone(), base.clone(), seen.clone());
+        load.push(tokio::spawn(async move {
+            for n in 0.. {
+                let username = format!("w{worker}n{n}");
+                match register(&client, &base, &username).await {
+                    Ok(true) => seen.lock().unwrap().registered.push(username),
+                    Ok(false) => {}
+                    Err(()) => break,
+                }
+            }
+        }));
+    }
+    for sid in sessions.clone() {
+        let (client, base, seen) = (client.clone(), base.clone(), seen.clone());
+        load.push(tokio::spawn(async move {
+            loop {
+                let current = seen.lock().unwrap().chains[&sid].last().unwrap().clone();
+                let Ok(response) = client
+                    .post(format!("{base}/api/token/refresh/"))
+                    .json(&json!({ "refresh": current }))
+                    .send()
+                    .await
+                else {
+                    break;
+                };
+                let Ok(pair) = response.json::<TokenPair>().await else {
+                    break;
+                };
+                seen.lock()
+                    .unwrap()
+                    .chains
+                    .get_mut(&sid)
+                    .unwrap()
+                    .push(pair.refresh);
+            }
+        }));
+    }
+    // Let the load run until a fair amount has been acknowledged.
+    wait_until(|| {
+        let seen = seen.lock().unwrap();
+        seen.registered.len() >= 8 && seen.chains.values().all(|c| c.len() >= 5)
+    })
+    .await;
+
+    server.crash().await;
+    for task in load {
+        task.await.unwrap();
+    }
+    let restarted = ServerProcess::start(dir.path(), &url, &[]).await;
+    let base = restarted.url.clone();
+    let seen = Arc::try_unwrap(seen).ok().unwrap().into_inner().unwrap();
+
+    let health: Value = expect_json(
+        client
+            .get(format!("{base}/api/health/"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(health["status"], "ok");
+    for username in &seen.registered {
+        assert_eq!(
+            login(&client, &base, username).await.status(),
+            StatusCode::OK,
+            "{username} was lost"
+        );
+    }
+    let store = Store::connect(&url).await.unwrap();
+    for (sid, chain) in &seen.chains {
+        let rows: Vec<(String, Option<i64>)> =
+            sqlx::query_as("select jti, rotated_at from refresh_tokens where sid = $1")
+                .bind(sid)
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        let state: HashMap<String, Option<i64>> = rows.into_iter().collect();
+        let live = state.values().filter(|rotated| rotated.is_none()).count();
+        assert_eq!(
+            live, 1,
+            "session {sid}: exactly one unrotated token, or a token was rotated twice"
+        );
+        // Every token handed out but the last was presented and answered:
+        // rotated exactly once.
+        for token in &chain[..chain.len() - 1] {
+            let jti = claims_of(token)["jti"].as_str().unwrap().to_owned();
+            assert!(
+                state[&jti].is_some(),
+                "an acknowledged rotation of {jti} was lost"
+            );
+        }
+        // The last one is either still usable, or its rotation committed as
+        // the server died and its successor was never delivered.
+        let last = chain.last().unwrap();
+        let jti = claims_of(last)["jti"].as_str().unwrap().to_owned();
+        assert!(
+            state.contains_key(&jti),
+            "an acknowledged token of {sid} was lost"
+        );
+        assert!(
+            state.len() == chain.len() || state.len() == chain.len() + 1,
+            "session {sid}: {} tokens stored for {} handed out",
+            state.len(),
+            chain.len()
+        );
+        let response = client
+            .post(format!("{base}/api/token/refresh/"))
+            .json(&json!({ "refresh": last }))
+            .send()
+            .await
+            .unwrap();
+        match state[&jti] {
+            None => assert_eq!(
+                response.status(),
+                StatusCode::OK,
+                "the usable last token of {sid} was refused"
+            ),
+            Some(_) => assert_eq!(response.status(), StatusCode::UNAUTHORIZED),
+        }
+    }
+}
+
+/// `Ok(true)`: 201. `Ok(false)`: answered otherwise. `Err`: no answer.
+async fn register(client: &Client, base: &str, username: &str) -> Result<bool, ()> {
+    let response = client
+        .post(format!("{base}/api/users/"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .map_err(|_| ())?;
+    let created = response.status() == StatusCode::CREATED;
+    // A 201 counts only once its body has arrived whole.
+    let body = response.bytes().await.map_err(|_| ())?;
+    Ok(created && serde_json::from_slice::<Value>(&body).is_ok())
+}
+
+async fn login(client: &Client, base: &str, username: &str) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/token/"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn wait_until(mut done: impl FnMut() -> bool) {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the load made progress within 60 s");
+}

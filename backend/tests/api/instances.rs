@@ -1,0 +1,161 @@
+//! Two backend processes on one PostgreSQL database, sharing one signing
+//! secret file, behave as one service (API.md: the state lives in the
+//! database, so every instance sees it).
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use shared::TokenPair;
+
+use crate::helpers::{PgDatabase, expect_json, expect_token_not_valid};
+use crate::process::ServerProcess;
+
+struct Pair {
+    a: ServerProcess,
+    b: ServerProcess,
+    client: Client,
+    _db: PgDatabase,
+    _dir: tempfile::TempDir,
+}
+
+async fn two_instances(env: &[(&str, &str)]) -> Pair {
+    let (db, url) = PgDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Started together: migrations and the secret file must survive the race.
+    let (a, b) = tokio::join!(
+        ServerProcess::start(dir.path(), &url, env),
+        ServerProcess::start(dir.path(), &url, env)
+    );
+    Pair {
+        a,
+        b,
+        client: Client::new(),
+        _db: db,
+        _dir: dir,
+    }
+}
+
+impl Pair {
+    async fn post(&self, on: &ServerProcess, path: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", on.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn register_and_login(&self, on: &ServerProcess, username: &str) -> TokenPair {
+        let body = json!({"username": username, "password": "correct horse battery"});
+        expect_json::<Value>(
+            self.post(on, "/api/users/", body.clone()).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        expect_json(self.post(on, "/api/token/", body).await, StatusCode::OK).await
+    }
+
+    async fn refresh(&self, on: &ServerProcess, refresh: &str) -> reqwest::Response {
+        self.post(on, "/api/token/refresh/", json!({ "refresh": refresh }))
+            .await
+    }
+}
+
+#[tokio::test]
+async fn a_session_started_on_one_instance_works_on_the_other() {
+    let pair = two_instances(&[]).await;
+
+    let tokens = pair.register_and_login(&pair.a, "alice").await;
+
+    let me = pair
+        .client
+        .get(format!("{}/api/users/me/", pair.b.url))
+        .bearer_auth(&tokens.access)
+        .send()
+        .await
+        .unwrap();
+    let me: Value = expect_json(me, StatusCode::OK).await;
+    assert_eq!(me["username"], "alice");
+}
+
+#[tokio::test]
+async fn rotation_and_logout_on_one_instance_hold_on_the_other() {
+    let pair = two_instances(&[]).await;
+    let first = pair.register_and_login(&pair.a, "bob").await;
+
+    let second: TokenPair =
+        expect_json(pair.refresh(&pair.a, &first.refresh).await, StatusCode::OK).await;
+    assert_eq!(
+        expect_token_not_valid(pair.refresh(&pair.b, &first.refresh).await).await,
+        "Token is blacklisted"
+    );
+
+    let logout = pair
+        .post(
+            &pair.b,
+            "/api/token/blacklist/",
+            json!({"refresh": second.refresh}),
+        )
+        .await;
+    expect_json::<Value>(logout, StatusCode::OK).await;
+    assert_eq!(
+        expect_token_not_valid(pair.refresh(&pair.a, &second.refresh).await).await,
+        "Token is blacklisted"
+    );
+}
+
+#[tokio::test]
+async fn reuse_detected_on_one_instance_revokes_the_session_on_the_other() {
+    let pair = two_instances(&[("REUSE_GRACE_SECS", "1")]).await;
+    let stolen = pair.register_and_login(&pair.a, "carol").await;
+    let current: TokenPair =
+        expect_json(pair.refresh(&pair.a, &stolen.refresh).await, StatusCode::OK).await;
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+
+    expect_token_not_valid(pair.refresh(&pair.b, &stolen.refresh).await).await;
+
+    assert_eq!(
+        expect_token_not_valid(pair.refresh(&pair.a, &current.refresh).await).await,
+        "Token is blacklisted"
+    );
+}
+
+#[tokio::test]
+async fn the_login_limit_counts_failures_made_on_both() {
+    let pair = two_instances(&[("LOGIN_MAX_FAILURES", "4")]).await;
+    pair.register_and_login(&pair.a, "dave").await;
+    let wrong = json!({"username": "dave", "password": "wrong password"});
+    for on in [&pair.a, &pair.b, &pair.a, &pair.b] {
+        assert_eq!(
+            pair.post(on, "/api/token/", wrong.clone()).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+
+    let right = json!({"username": "dave", "password": "correct horse battery"});
+    for on in [&pair.a, &pair.b] {
+        assert_eq!(
+            pair.post(on, "/api/token/", right.clone()).await.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_refreshes_split_across_both_rotate_once() {
+    let pair = two_instances(&[]).await;
+    let tokens = pair.register_and_login(&pair.a, "erin").await;
+
+    let racers =
+        (0..20).map(|i| pair.refresh(if i % 2 == 0 { &pair.a } else { &pair.b }, &tokens.refresh));
+    let statuses: Vec<StatusCode> = join_all(racers).await.iter().map(|r| r.status()).collect();
+
+    let won = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!((won, refused), (1, 19), "{statuses:?}");
+}
