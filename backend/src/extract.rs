@@ -87,17 +87,20 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let axum::Json(value) = axum::Json::<Value>::from_request(request, state).await?;
-        if !value.is_object() {
-            return Err(ApiError::Malformed(
-                "JSON parse error: expected an object".to_owned(),
-            ));
-        }
-        serde_path_to_error::deserialize(value)
-            .map(ApiJson)
-            .map_err(|e| {
-                ApiError::Malformed(format!("JSON parse error: {}", redact(&e.to_string())))
-            })
+        body_from_value(value).map(ApiJson)
     }
+}
+
+/// A request body from already-parsed JSON: an object whose fields have the
+/// right types. Public for the fuzz targets, which feed it arbitrary input.
+pub fn body_from_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::Malformed(
+            "JSON parse error: expected an object".to_owned(),
+        ));
+    }
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| ApiError::Malformed(format!("JSON parse error: {}", redact(&e.to_string()))))
 }
 
 impl From<JsonRejection> for ApiError {
