@@ -1,3 +1,37 @@
-//! The browser app (filled in by the frontend issue).
+//! The browser app of UI.md: a Leptos client-side-rendered SPA.
+//!
+//! `app` wires the router and the auth context together, `routes` names every
+//! path, `auth` owns the session, `api` speaks API.md, and `pages` and
+//! `components` are what the user sees.
 
-fn main() {}
+mod app;
+mod routes;
+
+mod auth {
+    pub mod context;
+    pub mod refresh;
+    pub mod storage;
+}
+
+mod api {
+    pub mod client;
+    pub mod error;
+}
+
+mod pages {
+    pub mod home;
+    pub mod login;
+    pub mod not_found;
+    pub mod profile;
+    pub mod register;
+}
+
+mod components {
+    pub mod field;
+    pub mod header;
+    pub mod note_list;
+}
+
+fn main() {
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,1 +1,14 @@
-//! End-to-end browser journeys (filled in by the frontend issue).
+//! End-to-end browser journeys of UI.md: headless Chromium, driven through
+//! Debian's chromedriver, against the real backend running in-process on the
+//! built frontend.
+//!
+//! `harness` starts everything for one journey and cleans up after it,
+//! `find` names what a user looks at, `action` is what a user does, and
+//! `check` is what a user notices.
+
+pub mod action;
+pub mod check;
+pub mod find;
+pub mod harness;
+
+pub use harness::{Journey, TestUser};

@@ -1,0 +1,205 @@
+//! The HTTP client of API.md.
+//!
+//! Public endpoints are free functions; authenticated ones are methods of
+//! [`AuthedApi`], which only the auth context hands out, so the types say who
+//! may call what. Every authenticated call goes through one
+//! [`AuthedApi::request`].
+
+use gloo_net::http::{Method, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::{
+    Empty, ErrorBody, FieldErrors, LoginBody, Note, NoteBody, Profile, ProfilePatch, RefreshBody,
+    RegisterBody, SetPasswordBody, TokenPair, User,
+};
+
+use super::error::{ApiErrorBody, Error};
+use crate::auth::context::{Auth, LogoutReason};
+
+/// Same origin: the backend serves the app, and `trunk serve` proxies `/api/`.
+const API: &str = "/api";
+
+/// `POST /api/token/`.
+pub async fn login(body: &LoginBody) -> Result<TokenPair, Error> {
+    into_json(send(Method::POST, "/token/", Some(&to_json(body)?), None).await?).await
+}
+
+/// `POST /api/token/refresh/`. Only the auth context calls this, so that
+/// refreshes stay single-flight.
+pub async fn refresh(refresh: &str) -> Result<TokenPair, Error> {
+    let body = RefreshBody {
+        refresh: Some(refresh.to_owned()),
+    };
+    into_json(
+        send(
+            Method::POST,
+            "/token/refresh/",
+            Some(&to_json(&body)?),
+            None,
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `POST /api/token/blacklist/`: the server forgets this refresh token.
+pub async fn blacklist(refresh: &str) -> Result<(), Error> {
+    let body = RefreshBody {
+        refresh: Some(refresh.to_owned()),
+    };
+    let response = send(
+        Method::POST,
+        "/token/blacklist/",
+        Some(&to_json(&body)?),
+        None,
+    )
+    .await?;
+    into_json::<Empty>(response).await.map(|_| ())
+}
+
+/// `POST /api/users/`.
+pub async fn register(body: &RegisterBody) -> Result<User, Error> {
+    into_json(send(Method::POST, "/users/", Some(&to_json(body)?), None).await?).await
+}
+
+/// The endpoints that need `Authorization: Bearer <access>`.
+#[derive(Clone, Copy)]
+pub struct AuthedApi {
+    auth: Auth,
+}
+
+impl AuthedApi {
+    /// Only `Auth::api` builds one.
+    pub(crate) fn new(auth: Auth) -> Self {
+        Self { auth }
+    }
+
+    /// `GET /api/profile/`.
+    pub async fn profile(self) -> Result<Profile, Error> {
+        into_json(self.request(Method::GET, "/profile/", None).await?).await
+    }
+
+    /// `PATCH /api/profile/`.
+    pub async fn update_profile(self, patch: &ProfilePatch) -> Result<Profile, Error> {
+        let body = to_json(patch)?;
+        into_json(self.request(Method::PATCH, "/profile/", Some(body)).await?).await
+    }
+
+    /// `POST /api/users/set_password/`. On success every session of the user
+    /// has ended, this one included.
+    pub async fn set_password(self, body: &SetPasswordBody) -> Result<(), Error> {
+        let body = to_json(body)?;
+        into_empty(
+            self.request(Method::POST, "/users/set_password/", Some(body))
+                .await?,
+        )
+        .await
+    }
+
+    /// `GET /api/notes/`, newest first.
+    pub async fn notes(self) -> Result<Vec<Note>, Error> {
+        into_json(self.request(Method::GET, "/notes/", None).await?).await
+    }
+
+    /// `POST /api/notes/`.
+    pub async fn create_note(self, note: &NoteBody) -> Result<Note, Error> {
+        let body = to_json(note)?;
+        into_json(self.request(Method::POST, "/notes/", Some(body)).await?).await
+    }
+
+    /// `PATCH /api/notes/{id}/`.
+    pub async fn update_note(self, id: i64, note: &NoteBody) -> Result<Note, Error> {
+        let body = to_json(note)?;
+        let path = format!("/notes/{id}/");
+        into_json(self.request(Method::PATCH, &path, Some(body)).await?).await
+    }
+
+    /// `DELETE /api/notes/{id}/`.
+    pub async fn delete_note(self, id: i64) -> Result<(), Error> {
+        let path = format!("/notes/{id}/");
+        into_empty(self.request(Method::DELETE, &path, None).await?).await
+    }
+
+    /// Sends one authenticated request. On a 401 it refreshes once (sharing
+    /// the refresh with every other request that is waiting for one) and
+    /// retries once; a second 401 is returned as it is.
+    async fn request(
+        self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<Response, Error> {
+        let Some(access) = self.auth.access_token() else {
+            // The pair is gone from storage: another tab logged out.
+            self.auth.end_session(LogoutReason::LoggedOut);
+            return Err(Error::SessionExpired);
+        };
+        let response = send(method.clone(), path, body.as_deref(), Some(&access)).await?;
+        if response.status() != 401 {
+            return Ok(response);
+        }
+        // Another tab (or the refresh timer) may have stored a newer pair
+        // while this request was on its way: use it rather than refresh again.
+        let access = match self.auth.access_token() {
+            Some(newer) if newer != access => newer,
+            _ => self.auth.refresh().await?.access,
+        };
+        send(method, path, body.as_deref(), Some(&access)).await
+    }
+}
+
+async fn send(
+    method: Method,
+    path: &str,
+    body: Option<&str>,
+    access: Option<&str>,
+) -> Result<Response, Error> {
+    let mut builder = RequestBuilder::new(&format!("{API}{path}"))
+        .method(method)
+        .header("Accept", "application/json");
+    if let Some(access) = access {
+        builder = builder.header("Authorization", &format!("Bearer {access}"));
+    }
+    let request = match body {
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body)?,
+        None => builder.build()?,
+    };
+    Ok(request.send().await?)
+}
+
+fn to_json(body: &impl Serialize) -> Result<String, Error> {
+    serde_json::to_string(body).map_err(|e| Error::Network(e.into()))
+}
+
+/// Decodes a success into `T`, and a failure into the API's error body.
+async fn into_json<T: DeserializeOwned>(response: Response) -> Result<T, Error> {
+    if response.ok() {
+        Ok(response.json().await?)
+    } else {
+        Err(api_error(response).await)
+    }
+}
+
+/// For the endpoints that answer 204 No Content.
+async fn into_empty(response: Response) -> Result<(), Error> {
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(api_error(response).await)
+    }
+}
+
+async fn api_error(response: Response) -> Error {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    let body = if let Ok(body) = serde_json::from_str::<ErrorBody>(&text) {
+        ApiErrorBody::Detail(body)
+    } else if let Ok(fields) = serde_json::from_str::<FieldErrors>(&text) {
+        ApiErrorBody::Fields(fields)
+    } else {
+        ApiErrorBody::Unreadable
+    };
+    Error::Api { status, body }
+}

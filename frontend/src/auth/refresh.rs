@@ -1,0 +1,32 @@
+//! Keeps the session alive: a timer at the root refreshes the access token
+//! before it expires, so the user never waits for (or sees) a refresh.
+
+use gloo_timers::callback::Interval;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::context::Auth;
+
+/// Often enough for short access lifetimes (the tests use 3 s); a check is a
+/// comparison of two numbers.
+const CHECK_EVERY_MS: u32 = 1_000;
+
+/// Starts the one refresh timer. It lives as long as the calling owner (the
+/// root): dropping the `Interval` clears it.
+pub fn start_refresh_timer(auth: Auth) {
+    let interval = Interval::new(CHECK_EVERY_MS, move || {
+        if auth.needs_refresh() {
+            spawn_local(async move {
+                // A failure has already been handled: a refused refresh ended
+                // the session, and a network error is retried on the next tick.
+                let _ = auth.refresh().await;
+            });
+        }
+    });
+    let interval = StoredValue::new_local(Some(interval));
+    on_cleanup(move || {
+        if let Some(interval) = interval.try_update_value(Option::take).flatten() {
+            interval.cancel();
+        }
+    });
+}

@@ -1,0 +1,300 @@
+//! One journey's world: the frontend built once per run, a backend on a
+//! random port with a fresh SQLite file, and a headless Chromium of its own.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use backend::{App, Settings};
+use fantoccini::{Client, ClientBuilder};
+use futures::FutureExt;
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use tempfile::TempDir;
+
+/// The workspace root (this crate is `tests/`).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
+/// Where failing journeys and the page gallery leave their screenshots.
+pub fn screenshot_dir() -> PathBuf {
+    repo_root().join("target/e2e-screenshots")
+}
+
+/// The release build of the frontend, built once per test run with trunk
+/// (`E2E_DIST=<dir>` uses an existing build instead).
+pub fn frontend_dist() -> &'static Path {
+    static DIST: OnceLock<PathBuf> = OnceLock::new();
+    DIST.get_or_init(|| {
+        if let Some(dist) = std::env::var_os("E2E_DIST") {
+            return PathBuf::from(dist);
+        }
+        let dist = target_dir().join("e2e-dist");
+        let root = repo_root();
+        let path = format!(
+            "{}:{}:{}",
+            root.join(".tools/binaryen/node_modules/.bin").display(),
+            std::env::var("HOME")
+                .map(|home| format!("{home}/.cargo/bin"))
+                .unwrap_or_default(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let status = Command::new("trunk")
+            .args(["build", "--release", "--dist"])
+            .arg(&dist)
+            .current_dir(root)
+            .env("PATH", path)
+            .env("TRUNK_SKIP_VERSION_CHECK", "true")
+            .status()
+            .expect("trunk runs (install it with scripts/tools.sh)");
+        assert!(status.success(), "trunk build --release failed");
+        dist
+    })
+}
+
+/// A user that exists in the journey's database.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub username: String,
+    pub password: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+impl TestUser {
+    pub fn new(username: &str) -> Self {
+        Self {
+            username: username.to_owned(),
+            password: format!("{username}-correct-horse"),
+            email: format!("{username}@example.com"),
+            first_name: capitalise(username),
+            last_name: "Tester".to_owned(),
+        }
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Everything one journey needs. Dropping it stops the browser and the
+/// backend and deletes the database.
+pub struct Journey {
+    pub client: Client,
+    /// `http://127.0.0.1:<port>`, serving the app and `/api/`.
+    pub base: String,
+    /// For calls a user would not make (creating fixtures, checking tokens).
+    pub http: reqwest::Client,
+    _chromedriver: ChromeDriver,
+    _backend: tokio::task::JoinHandle<()>,
+    _data: TempDir,
+}
+
+impl Journey {
+    /// Default settings.
+    pub async fn start() -> Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// `configure` adjusts the backend's settings (token lifetimes).
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Result<Self> {
+        let dist = frontend_dist().to_owned();
+        let data = TempDir::new()?;
+        let mut settings = Settings::local(data.path());
+        settings.static_dir = Some(dist);
+        configure(&mut settings);
+        let app = App::build(settings).await?;
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let backend = tokio::spawn(async move {
+            if let Err(error) = app.run_until_stopped().await {
+                eprintln!("backend stopped: {error:#}");
+            }
+        });
+
+        let chromedriver = ChromeDriver::start()?;
+        let client = chromedriver.connect().await?;
+        Ok(Self {
+            client,
+            base,
+            http: reqwest::Client::new(),
+            _chromedriver: chromedriver,
+            _backend: backend,
+            _data: data,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates `user` through the API, as if they had registered earlier.
+    pub async fn create_user(&self, user: &TestUser) -> Result<()> {
+        let response = self
+            .http
+            .post(self.url("/api/users/"))
+            .json(&json!({
+                "username": user.username, "password": user.password, "email": user.email,
+                "first_name": user.first_name, "last_name": user.last_name,
+            }))
+            .send()
+            .await?;
+        if response.status() != 201 {
+            bail!(
+                "creating {} failed: {} {}",
+                user.username,
+                response.status(),
+                response.text().await?
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs one journey; if it fails (error or panic), saves a screenshot
+    /// named after it into `target/e2e-screenshots/` before failing the test.
+    pub async fn run(self, name: &str, body: impl AsyncFnOnce(&Journey) -> Result<()>) {
+        let outcome = AssertUnwindSafe(body(&self)).catch_unwind().await;
+        let failure = match outcome {
+            Ok(Ok(())) => {
+                let _ = self.client.clone().close().await;
+                return;
+            }
+            Ok(Err(error)) => format!("{error:#}"),
+            Err(panic) => panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "panic".to_owned()),
+        };
+        let shot = screenshot_dir().join(format!("{name}.png"));
+        let saved = save_screenshot(&self.client, &shot).await;
+        let _ = self.client.clone().close().await;
+        match saved {
+            Ok(()) => panic!(
+                "journey {name} failed: {failure}\nscreenshot: {}",
+                shot.display()
+            ),
+            Err(e) => panic!("journey {name} failed: {failure}\n(no screenshot: {e:#})"),
+        }
+    }
+}
+
+pub async fn save_screenshot(client: &Client, path: &Path) -> Result<()> {
+    let png = client.screenshot().await?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, png)?;
+    Ok(())
+}
+
+/// Debian's chromedriver in a process group of its own, so that dropping it
+/// kills the driver and every Chromium process it started.
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+    _profile: TempDir,
+}
+
+impl ChromeDriver {
+    fn start() -> Result<Self> {
+        use std::os::unix::process::CommandExt;
+
+        let port = free_port()?;
+        let mut child = Command::new(
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
+        )
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .context("starting chromedriver (install it with scripts/tools.sh)")?;
+        // chromedriver says when it listens: wait for that line, not a delay.
+        let stdout = child.stdout.take().context("chromedriver stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|line| line.contains("started successfully"));
+        if !ready {
+            let _ = child.kill();
+            bail!("chromedriver exited before it was ready");
+        }
+        // Keep draining its output so that it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(Self {
+            child,
+            port,
+            _profile: TempDir::new()?,
+        })
+    }
+
+    async fn connect(&self) -> Result<Client> {
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--window-size=1024,768".to_owned(),
+            format!("--user-data-dir={}", self._profile.path().display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": args,
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .context("connecting to chromedriver")?;
+        Ok(client)
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Short lifetimes for the journeys about time passing.
+pub fn with_access_ttl(settings: &mut Settings, secs: u64) {
+    settings.tokens.access_ttl = Duration::from_secs(secs);
+}
