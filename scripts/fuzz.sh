@@ -12,5 +12,7 @@ fi
 export RUSTC_BOOTSTRAP=1
 for target in token request_body; do
     echo "fuzz: $target for $seconds s"
-    cargo fuzz run "$target" "fuzz/corpus/$target" -- -max_total_time="$seconds" -max_len=4096
+    mkdir -p "fuzz/corpus/$target"
+    cargo fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+        -max_total_time="$seconds" -max_len=4096
 done
