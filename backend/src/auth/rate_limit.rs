@@ -11,18 +11,19 @@ use crate::store::attempts;
 
 const MICROS: i64 = 1_000_000;
 
-/// `Err(Throttled)` if the pair has used up its failures; `now` in µs.
+/// `Err(Throttled)` if the pair has used up its failures, else how many
+/// failures it has in the window; `now` in µs.
 pub async fn check<'e>(
     db: impl Executor<'e>,
     limit: &LoginLimit,
     username: &str,
     client: &str,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<i64, ApiError> {
     let window = limit.window.as_micros() as i64;
     let (failures, oldest) = attempts::recent(db, username, client, now - window).await?;
     if failures < i64::from(limit.max_failures) {
-        return Ok(());
+        return Ok(failures);
     }
     // The limit lifts when the oldest counted failure leaves the window.
     let lifts_at = oldest.unwrap_or(now) + window;

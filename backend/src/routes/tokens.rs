@@ -48,7 +48,8 @@ async fn login(
     };
     let db = &state.db.pool;
     let now = now_micros();
-    rate_limit::check(db, &state.settings.login_limit, &username, &client.0, now).await?;
+    let failures =
+        rate_limit::check(db, &state.settings.login_limit, &username, &client.0, now).await?;
 
     let found = users::credentials(db, &username).await?;
     let (stored, account) = match found {
@@ -62,7 +63,10 @@ async fn login(
         tracing::info!("login failed");
         return Err(ApiError::BadCredentials);
     };
-    attempts::clear(db, &username, &client.0).await?;
+    // A success resets the count; with nothing counted, skip the write.
+    if failures > 0 {
+        attempts::clear(db, &username, &client.0).await?;
+    }
 
     let now_secs = now / MICROS;
     let sid = random_id();
