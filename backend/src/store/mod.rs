@@ -130,6 +130,25 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_new_sqlite_database_is_created_migrated_and_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/new/app.db", dir.path().display()))
+            .await
+            .unwrap();
+        let (mode,): (String,) = sqlx::query_as("pragma journal_mode")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let (users,): (i64,) = sqlx::query_as("select count(*) from users")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(users, 0);
+        assert!(db.ping().await);
+    }
+
     #[test]
     fn sqlite_urls_create_missing_files() {
         let dir = tempfile::tempdir().unwrap();
