@@ -71,26 +71,26 @@ pub async fn current_path(client: &Client) -> Result<String> {
     })
 }
 
-/// Waits until the address bar shows `expected` (a path, with its query if
-/// it has one).
+/// Waits until the address bar shows exactly `expected`: the path and the
+/// query (so `/login` does not match `/login?next=%2F`).
 pub async fn at(client: &Client, expected: &str) -> Result<()> {
-    let with_query = expected.contains('?');
     let mut last = String::new();
     until(&format!("the address {expected}"), PATIENCE, async || {
-        let url = client.current_url().await?;
-        last = match (with_query, url.query()) {
-            (true, Some(query)) => format!("{}?{query}", url.path()),
-            _ => url.path().to_owned(),
-        };
+        last = current_path(client).await?;
         Ok(last == expected)
     })
     .await
     .with_context(|| format!("the address is {last}"))
 }
 
-/// The login form is shown.
+/// The login form is shown at exactly `/login` (no `next`), as after a logout.
 pub async fn on_login_page(client: &Client) -> Result<()> {
-    at(client, "/login").await?;
+    on_login_page_at(client, "/login").await
+}
+
+/// The login form is shown at exactly `address`, e.g. `/login?registered=1`.
+pub async fn on_login_page_at(client: &Client, address: &str) -> Result<()> {
+    at(client, address).await?;
     sees(client, &find::input("password")).await?;
     sees(client, &find::submit_of("password")).await?;
     Ok(())

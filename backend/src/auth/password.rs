@@ -119,6 +119,24 @@ fn verify_now(password: &str, phc: &str, memory: &mut Vec<Block>) -> bool {
     check().unwrap_or(false)
 }
 
+/// Hashing is the one CPU-bound job here: at the lowest OS priority it still
+/// takes every idle cycle, but a cheap request (a token check, a note) no
+/// longer waits behind it for a time slice. Set once per blocking thread;
+/// if the OS refuses, hashing just runs at normal priority.
+fn lower_priority() {
+    thread_local! {
+        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    LOWERED.with(|lowered| {
+        if !lowered.replace(true)
+            && let Err(e) =
+                thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+        {
+            tracing::debug!(error = ?e, "cannot lower the hashing thread's priority");
+        }
+    });
+}
+
 /// Runs one argon2 computation on the blocking pool once a slot is free,
 /// with a reused buffer.
 async fn run_hashing<R: Send + 'static>(
@@ -130,6 +148,7 @@ async fn run_hashing<R: Send + 'static>(
         .context("the hashing gate is closed")?;
     let mut memory = take_buffer();
     let (result, memory) = spawn_blocking_with_tracing(move || {
+        lower_priority();
         let result = work(&mut memory);
         (result, memory)
     })

@@ -209,7 +209,9 @@ async fn reuse_after_the_grace_revokes_the_whole_session_only(#[case] db: Db) {
 #[case::postgres(Db::Postgres)]
 #[tokio::test]
 async fn an_expired_access_token_is_refused(#[case] db: Db) {
-    let app = spawn_app_with(db, short_lifetimes(1, 60)).await;
+    // Lifetimes leave seconds of slack, so a loaded machine cannot expire a
+    // token before the step that needs it valid.
+    let app = spawn_app_with(db, short_lifetimes(3, 60)).await;
     let (_, tokens) = app.logged_in().await;
     expect_json::<Value>(
         app.get("/api/users/me/", Some(&tokens.access)).await,
@@ -217,7 +219,7 @@ async fn an_expired_access_token_is_refused(#[case] db: Db) {
     )
     .await;
 
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    tokio::time::sleep(Duration::from_millis(4_100)).await;
 
     let response = app.get("/api/users/me/", Some(&tokens.access)).await;
     assert_eq!(expect_token_not_valid(response).await, "Token is expired");
@@ -252,22 +254,22 @@ async fn an_expired_refresh_token_is_refused(#[case] db: Db) {
 async fn refreshing_never_extends_a_session_past_its_maximum(#[case] db: Db) {
     let app = spawn_app_with(db, |s| {
         s.tokens.refresh_ttl = Duration::from_secs(60);
-        s.tokens.session_max = Duration::from_secs(2);
+        s.tokens.session_max = Duration::from_secs(4);
     })
     .await;
     let (_, first) = app.logged_in().await;
     let auth_time = claims_of(&first.refresh)["auth_time"].as_i64().unwrap();
     assert_eq!(
         claims_of(&first.refresh)["exp"].as_i64().unwrap(),
-        auth_time + 2
+        auth_time + 4
     );
 
     let second: TokenPair = expect_json(app.refresh(&first.refresh).await, StatusCode::OK).await;
     assert_eq!(
         claims_of(&second.refresh)["exp"].as_i64().unwrap(),
-        auth_time + 2
+        auth_time + 4
     );
-    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    tokio::time::sleep(Duration::from_millis(5_100)).await;
 
     assert_eq!(
         expect_token_not_valid(app.refresh(&second.refresh).await).await,
@@ -362,8 +364,8 @@ async fn logout_blacklists_the_refresh_token_and_only_that_session(#[case] db: D
 #[case::sqlite(Db::Sqlite)]
 #[case::postgres(Db::Postgres)]
 #[tokio::test]
-async fn logout_of_a_spent_or_expired_token_is_refused(#[case] db: Db) {
-    let app = spawn_app_with(db, short_lifetimes(1, 1)).await;
+async fn logout_of_a_spent_token_is_refused(#[case] db: Db) {
+    let app = spawn_app(db).await;
     let (user, blacklisted) = app.logged_in().await;
     app.post(
         "/api/token/blacklist/",
@@ -373,7 +375,6 @@ async fn logout_of_a_spent_or_expired_token_is_refused(#[case] db: Db) {
     .await;
     let rotated = app.login(&user).await;
     expect_json::<TokenPair>(app.refresh(&rotated.refresh).await, StatusCode::OK).await;
-    let expiring = app.login(&user).await;
 
     let again = app
         .post(
@@ -389,6 +390,19 @@ async fn logout_of_a_spent_or_expired_token_is_refused(#[case] db: Db) {
             None,
         )
         .await;
+
+    assert_eq!(expect_token_not_valid(again).await, "Token is blacklisted");
+    assert_eq!(expect_token_not_valid(spent).await, "Token is blacklisted");
+}
+
+#[rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+#[tokio::test]
+async fn logout_of_an_expired_token_is_refused(#[case] db: Db) {
+    let app = spawn_app_with(db, short_lifetimes(1, 1)).await;
+    let (_, expiring) = app.logged_in().await;
+
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     let expired = app
         .post(
@@ -398,8 +412,6 @@ async fn logout_of_a_spent_or_expired_token_is_refused(#[case] db: Db) {
         )
         .await;
 
-    assert_eq!(expect_token_not_valid(again).await, "Token is blacklisted");
-    assert_eq!(expect_token_not_valid(spent).await, "Token is blacklisted");
     assert_eq!(expect_token_not_valid(expired).await, "Token is expired");
 }
 

@@ -172,14 +172,11 @@ impl Auth {
         self.state.set(AuthState::LoggedOut { reason });
     }
 
-    /// Whether the access token has less than a quarter of its lifetime (at
-    /// most 60 s) left. The refresh timer asks this every second.
+    /// Whether the logged-in user's access token is due for a refresh (see
+    /// [`needs_refresh`]). The refresh timer asks this several times a second.
     pub fn needs_refresh(self) -> bool {
         self.state.with_untracked(|state| match state {
-            AuthState::LoggedIn { claims } => {
-                let margin = (claims.lifetime() as f64 / 4.0).min(60.0);
-                claims.exp as f64 - now() < margin
-            }
+            AuthState::LoggedIn { claims } => needs_refresh(claims, now()),
             _ => false,
         })
     }
@@ -213,6 +210,32 @@ impl Auth {
         };
         match client::refresh(&sent.refresh).await {
             Ok(pair) => {
+                let stored = storage::load();
+                if !answers_current_session(&sent, stored.as_ref()) {
+                    // The session was ended (or replaced by a new login)
+                    // while the refresh was on its way: storing this pair
+                    // would bring the old session back here and, through the
+                    // storage event, in every other tab. Drop it, and ask the
+                    // server to refuse its refresh token too.
+                    spawn_local(async move {
+                        let _ = client::blacklist(&pair.refresh).await;
+                    });
+                    return match stored {
+                        Some(newer) if self.adopt(&newer) => Ok(newer),
+                        Some(_) => Err(RefreshError::Network("unreadable access token".into())),
+                        None => {
+                            if self
+                                .state
+                                .with_untracked(|s| !matches!(s, AuthState::LoggedOut { .. }))
+                            {
+                                self.state.set(AuthState::LoggedOut {
+                                    reason: LogoutReason::LoggedOut,
+                                });
+                            }
+                            Err(RefreshError::SessionExpired)
+                        }
+                    };
+                }
                 if self.adopt(&pair) {
                     storage::save(&pair);
                     Ok(pair)
@@ -323,6 +346,24 @@ pub fn decode_access(token: &str) -> Option<AccessClaims> {
     (claims.token_type == TokenType::Access).then_some(claims)
 }
 
+/// The most time before `exp` at which a token is refreshed.
+const MAX_REFRESH_MARGIN_S: f64 = 60.0;
+
+/// Whether an access token with these claims has less than a quarter of its
+/// lifetime (at most 60 s) left at `now` (seconds since the epoch).
+pub fn needs_refresh(claims: &AccessClaims, now: f64) -> bool {
+    let margin = (claims.lifetime() as f64 / 4.0).min(MAX_REFRESH_MARGIN_S);
+    (claims.exp as f64) - now < margin
+}
+
+/// Whether a refresh answer belongs to the session still stored: the refresh
+/// token that was `sent` is still the stored one. If storage was cleared (a
+/// logout, here or in another tab) or holds another pair (a new login), the
+/// answer is stale and must not be stored.
+fn answers_current_session(sent: &TokenPair, stored: Option<&TokenPair>) -> bool {
+    stored.is_some_and(|stored| stored.refresh == sent.refresh)
+}
+
 /// Seconds since the epoch, as the `exp` claim counts them.
 fn now() -> f64 {
     js_sys::Date::now() / 1000.0
@@ -347,6 +388,54 @@ mod tests {
         let claims = decode_access(&access).expect("claims");
         assert_eq!(claims.username, "sam");
         assert_eq!(claims.lifetime(), 300);
+    }
+
+    fn claims_living(iat: i64, lifetime: i64) -> AccessClaims {
+        let access = token(&format!(
+            r#"{{"token_type":"access","exp":{},"iat":{iat},"jti":"ab","user_id":7,"username":"sam"}}"#,
+            iat + lifetime
+        ));
+        decode_access(&access).expect("claims")
+    }
+
+    fn pair(refresh: &str) -> TokenPair {
+        TokenPair {
+            access: "access".into(),
+            refresh: refresh.into(),
+        }
+    }
+
+    #[test]
+    fn a_short_lived_token_is_refreshed_in_the_last_quarter_of_its_lifetime() {
+        // 3 s lifetime: the window is the last 0.75 s.
+        let claims = claims_living(1_000, 3);
+        assert!(!needs_refresh(&claims, 1_000.0));
+        assert!(!needs_refresh(&claims, 1_002.2));
+        assert!(needs_refresh(&claims, 1_002.3));
+        assert!(needs_refresh(&claims, 1_003.0));
+        assert!(needs_refresh(&claims, 1_010.0));
+    }
+
+    #[test]
+    fn a_long_lived_token_is_refreshed_at_most_60_seconds_before_it_expires() {
+        // 1 h lifetime: a quarter would be 15 min, but the cap is 60 s.
+        let claims = claims_living(1_000, 3_600);
+        assert!(!needs_refresh(&claims, 1_000.0 + 3_600.0 - 61.0));
+        assert!(needs_refresh(&claims, 1_000.0 + 3_600.0 - 59.0));
+        // 4 min lifetime: a quarter is exactly the cap.
+        let claims = claims_living(1_000, 240);
+        assert!(!needs_refresh(&claims, 1_000.0 + 179.0));
+        assert!(needs_refresh(&claims, 1_000.0 + 181.0));
+    }
+
+    #[test]
+    fn a_refresh_answer_is_kept_only_while_the_sent_token_is_still_stored() {
+        let sent = pair("r1");
+        assert!(answers_current_session(&sent, Some(&pair("r1"))));
+        // Logged out while the refresh was on its way.
+        assert!(!answers_current_session(&sent, None));
+        // Logged out and in again (here or in another tab).
+        assert!(!answers_current_session(&sent, Some(&pair("r2"))));
     }
 
     #[test]

@@ -3,13 +3,18 @@
 use leptos::prelude::*;
 use shared::{Note, NoteBody};
 
-use super::field::{Field, TextArea};
+use super::field::{Field, FormError, TextArea};
+use crate::api::error::FormErrors;
 
 #[component]
 pub fn NoteList(
     #[prop(into)] notes: Signal<Vec<Note>>,
     #[prop(into)] on_save: Callback<(i64, NoteBody)>,
     #[prop(into)] on_delete: Callback<i64>,
+    /// The errors of the last failed save, with the id of its note: they are
+    /// shown in that note's form.
+    #[prop(into)]
+    edit_errors: Signal<Option<(i64, FormErrors)>>,
     /// True while a change is being sent: the buttons wait for it.
     #[prop(into)]
     busy: Signal<bool>,
@@ -27,7 +32,7 @@ pub fn NoteList(
                     key=|note| (note.id, note.updated_at.clone())
                     let:note
                 >
-                    <NoteItem note on_save on_delete busy />
+                    <NoteItem note on_save on_delete edit_errors busy />
                 </For>
             </ul>
         </Show>
@@ -39,6 +44,7 @@ fn NoteItem(
     note: Note,
     on_save: Callback<(i64, NoteBody)>,
     on_delete: Callback<i64>,
+    edit_errors: Signal<Option<(i64, FormErrors)>>,
     busy: Signal<bool>,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
@@ -50,6 +56,22 @@ fn NoteItem(
         .get(..16)
         .unwrap_or_default()
         .replace('T', " ");
+
+    // This note's part of the last failed save, if it was this note's.
+    let mine = move || {
+        edit_errors.with(|errors| match errors {
+            Some((failed, errors)) if *failed == id => Some(errors.clone()),
+            _ => None,
+        })
+    };
+    let field_errors = move |field: &'static str| {
+        Signal::derive(move || {
+            mine()
+                .map(|errors| errors.fields.get(field).to_vec())
+                .unwrap_or_default()
+        })
+    };
+    let general_error = Signal::derive(move || mine().and_then(|errors| errors.general));
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -98,12 +120,13 @@ fn NoteItem(
         <li class="note card" data-note-id=id>
             <Show when=move || editing.get() fallback=view_note.clone()>
                 <form class="note-edit" novalidate on:submit=save>
+                    <FormError message=general_error />
                     <Field
                         label="Title"
                         name="title"
                         id=format!("note-{id}-title")
                         value=title
-                        errors=Signal::stored(Vec::new())
+                        errors=field_errors("title")
                         required=true
                     />
                     <TextArea
@@ -111,7 +134,7 @@ fn NoteItem(
                         name="body"
                         id=format!("note-{id}-body")
                         value=body
-                        errors=Signal::stored(Vec::new())
+                        errors=field_errors("body")
                     />
                     <div class="actions">
                         <button type="submit" class="button" disabled=move || busy.get()>

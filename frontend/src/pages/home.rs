@@ -32,13 +32,15 @@ pub fn HomePage() -> impl IntoView {
             }
         }
     });
+    // A failed save keeps the note's id, so that its errors are shown in
+    // that note's form, beside its fields.
     let save = Action::new_local(move |(id, note): &(i64, NoteBody)| {
         let (id, note) = (*id, note.clone());
         async move {
             api.update_note(id, &note)
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string())
+                .map_err(|e| (id, FormErrors::from_error(&e, &["title", "body"])))
         }
     });
     let delete = Action::new_local(move |id: &i64| {
@@ -56,10 +58,8 @@ pub fn HomePage() -> impl IntoView {
 
     let list = Signal::derive(move || notes.get().and_then(Result::ok).unwrap_or_default());
     let busy = Signal::derive(move || save.pending().get() || delete.pending().get());
-    let change_error = Signal::derive(move || {
-        let failed = |value: Option<Result<(), String>>| value.and_then(Result::err);
-        failed(save.value().get()).or_else(|| failed(delete.value().get()))
-    });
+    let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let edit_errors = Signal::derive(move || save.value().get().and_then(Result::err));
 
     let on_add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -108,7 +108,7 @@ pub fn HomePage() -> impl IntoView {
                     "Add note"
                 </button>
             </form>
-            <FormError message=change_error />
+            <FormError message=delete_error />
             {move || match notes.get() {
                 None => Some(view! { <p class="loading" role="status">"Loading notes…"</p> }.into_any()),
                 Some(Err(message)) => Some(view! { <p class="form-error" role="alert">{message}</p> }.into_any()),
@@ -119,6 +119,7 @@ pub fn HomePage() -> impl IntoView {
                     notes=list
                     on_save=move |change| { save.dispatch_local(change); }
                     on_delete=move |id| { delete.dispatch_local(id); }
+                    edit_errors
                     busy
                 />
             </Show>

@@ -16,10 +16,18 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
 
-    // Logged in (now, or already when the page opened): go on to `next`.
+    // Set when the form is sent: only a login made on this page goes on to
+    // `next`. Someone already logged in (when the page opened, or by another
+    // tab) goes home, whatever `next` says.
+    let submitted = RwSignal::new(false);
+
     Effect::new(move |_| {
         if auth.logged_in() == Some(true) {
-            let next = safe_next(query.read().get("next").as_deref());
+            let next = if submitted.get_untracked() {
+                safe_next(query.read().get("next").as_deref())
+            } else {
+                Page::Home.path().to_owned()
+            };
             navigate(
                 &next,
                 NavigateOptions {
@@ -42,6 +50,7 @@ pub fn LoginPage() -> impl IntoView {
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        submitted.set(true);
         login.dispatch_local((username.get_untracked(), password.get_untracked()));
     };
     let errors = move |field: &'static str| {

@@ -45,7 +45,7 @@ async fn every_page_at_desktop_and_phone_width() {
             shoot(j, "register").await?;
 
             action::register(client, &user).await?;
-            check::on_login_page(client).await?;
+            check::on_login_page_at(client, "/login?registered=1").await?;
             shoot(j, "login").await?;
 
             // Keyboard focus is visible.

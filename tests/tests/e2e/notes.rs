@@ -32,6 +32,26 @@ async fn notes_are_added_edited_deleted_and_private() {
             action::click(client, &find::button("Edit note Groceries")).await?;
             let edit_title = find::css("li.note form input[name=title]", "the title being edited");
             let edit_body = find::css("li.note form textarea[name=body]", "the body being edited");
+            // A blank title is refused beside the title being edited, not
+            // above the list. (Spaces: clearing the input sends no `input`
+            // event.)
+            action::fill_in(client, &edit_title, "   ").await?;
+            action::click(
+                client,
+                &find::css("li.note form button[type=submit]", "Save"),
+            )
+            .await?;
+            check::sees(
+                client,
+                &find::xpath(
+                    "//li[contains(@class, 'note')]//form\
+                     //div[contains(@class, 'field')][.//input[@name='title']]\
+                     //*[@role='alert'][contains(normalize-space(.), 'This field is required.')]",
+                    "the title error beside the title being edited",
+                ),
+            )
+            .await?;
+            check::does_not_see(client, &find::alert("title: This field is required.")).await?;
             action::fill_in(client, &edit_title, "Groceries for the week").await?;
             action::fill_in(client, &edit_body, "milk, eggs, bread").await?;
             action::click(

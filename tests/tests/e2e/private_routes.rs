@@ -1,5 +1,6 @@
 //! Journey 2: a private page while logged out asks for a login and then
-//! comes back; a `next` that leaves the site is ignored.
+//! comes back; a `next` that leaves the site is ignored; someone already
+//! logged in is sent from the login and register pages to Home.
 
 use e2e::{Journey, TestUser, action, check, find};
 
@@ -54,6 +55,31 @@ async fn a_next_that_leaves_the_site_lands_on_home() {
                 check::on_login_page(client).await?;
             }
             Ok(())
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn the_login_and_register_pages_send_someone_logged_in_home() {
+    let journey = Journey::start().await.expect("journey starts");
+    journey
+        .run("logged_in_skips_login", async |j| {
+            let user = TestUser::new("dave");
+            j.create_user(&user).await?;
+            let client = &j.client;
+            action::log_in_as(j, &user).await?;
+
+            // `next` is for a login made on the page, not for a session
+            // that already exists.
+            action::open(j, "/login?next=%2Fprofile").await?;
+            check::sees(client, &find::greeting("dave")).await?;
+            check::at(client, "/").await?;
+            check::sees(client, &find::text("Name: Dave Tester")).await?;
+
+            action::open(j, "/register").await?;
+            check::at(client, "/").await?;
+            check::sees(client, &find::text("Name: Dave Tester")).await?;
+            check::does_not_see(client, &find::input("password2")).await
         })
         .await;
 }

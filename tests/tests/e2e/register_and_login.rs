@@ -13,7 +13,7 @@ async fn a_new_user_registers_logs_in_and_sees_their_profile_on_home() {
             action::open(j, "/register").await?;
             action::register(client, &user).await?;
 
-            check::on_login_page(client).await?;
+            check::on_login_page_at(client, "/login?registered=1").await?;
             check::sees(client, &find::text("Your account is ready. Please log in.")).await?;
             action::log_in(client, &user.username, &user.password).await?;
 
