@@ -7,13 +7,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::StatusCode;
-use rstest::rstest;
+use rstest_reuse::apply;
 use serde_json::{Value, json};
 use shared::TokenPair;
 
 use crate::helpers::{
-    Db, TestApp, claims_of, expect_detail, expect_json, expect_token_not_valid, spawn_app,
-    spawn_app_with,
+    Db, TestApp, both_databases, claims_of, expect_detail, expect_json, expect_token_not_valid,
+    spawn_app, spawn_app_with,
 };
 
 /// The HS256 secret the test server generated into its data directory.
@@ -42,11 +42,9 @@ async fn me_with(app: &TestApp, authorization: &str) -> reqwest::Response {
         .unwrap()
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn both_default_prefixes_are_accepted(#[case] db: Db) {
+async fn both_default_prefixes_are_accepted(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -56,11 +54,9 @@ async fn both_default_prefixes_are_accepted(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn missing_or_foreign_credentials_are_not_authenticated(#[case] db: Db) {
+async fn missing_or_foreign_credentials_are_not_authenticated(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -80,11 +76,9 @@ async fn missing_or_foreign_credentials_are_not_authenticated(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_configured_prefix_replaces_the_defaults(#[case] db: Db) {
+async fn a_configured_prefix_replaces_the_defaults(db: Db) {
     let app = spawn_app_with(db, |s| s.auth_prefixes = vec!["Token".into()]).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -97,11 +91,9 @@ async fn a_configured_prefix_replaces_the_defaults(#[case] db: Db) {
     assert_eq!(bearer.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_malformed_header_or_token_is_token_not_valid(#[case] db: Db) {
+async fn a_malformed_header_or_token_is_token_not_valid(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -118,11 +110,9 @@ async fn a_malformed_header_or_token_is_token_not_valid(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn alg_none_is_refused(#[case] db: Db) {
+async fn alg_none_is_refused(db: Db) {
     let app = spawn_app(db).await;
     let (user, _) = app.logged_in().await;
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
@@ -137,11 +127,9 @@ async fn alg_none_is_refused(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_tampered_payload_is_refused(#[case] db: Db) {
+async fn a_tampered_payload_is_refused(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let victim = app.new_user().await;
@@ -160,11 +148,9 @@ async fn a_tampered_payload_is_refused(#[case] db: Db) {
     assert_eq!(expect_token_not_valid(response).await, "Token is invalid");
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn only_tokens_signed_with_the_servers_key_are_accepted(#[case] db: Db) {
+async fn only_tokens_signed_with_the_servers_key_are_accepted(db: Db) {
     let app = spawn_app(db).await;
     let (user, _) = app.logged_in().await;
     let claims = access_claims(user.id, &user.username);
@@ -196,11 +182,9 @@ async fn only_tokens_signed_with_the_servers_key_are_accepted(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn tokens_missing_required_claims_are_refused(#[case] db: Db) {
+async fn tokens_missing_required_claims_are_refused(db: Db) {
     let app = spawn_app(db).await;
     let (user, _) = app.logged_in().await;
     let key = EncodingKey::from_secret(&server_secret(&app));
@@ -219,11 +203,9 @@ async fn tokens_missing_required_claims_are_refused(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_token_issued_in_the_future_is_refused(#[case] db: Db) {
+async fn a_token_issued_in_the_future_is_refused(db: Db) {
     let app = spawn_app(db).await;
     let (user, _) = app.logged_in().await;
     let mut claims = access_claims(user.id, &user.username);
@@ -242,11 +224,9 @@ async fn a_token_issued_in_the_future_is_refused(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn eddsa_mode_signs_with_a_published_key(#[case] db: Db) {
+async fn eddsa_mode_signs_with_a_published_key(db: Db) {
     let app = spawn_app_with(db, |s| {
         let dir = match &s.signing {
             backend::config::Signing::Hs256 { secret_file, .. } => {
@@ -306,11 +286,9 @@ async fn eddsa_mode_signs_with_a_published_key(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn hs256_mode_publishes_no_jwks(#[case] db: Db) {
+async fn hs256_mode_publishes_no_jwks(db: Db) {
     let app = spawn_app(db).await;
 
     let response = app.get("/.well-known/jwks.json", None).await;
@@ -339,11 +317,9 @@ async fn good_login(app: &TestApp, user: &crate::helpers::TestUser) -> reqwest::
     .await
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn five_failures_lock_the_username_even_for_the_right_password(#[case] db: Db) {
+async fn five_failures_lock_the_username_even_for_the_right_password(db: Db) {
     let app = spawn_app(db).await;
     let user = app.new_user().await;
     let bystander = app.new_user().await;
@@ -371,11 +347,9 @@ async fn five_failures_lock_the_username_even_for_the_right_password(#[case] db:
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn unknown_usernames_are_throttled_too(#[case] db: Db) {
+async fn unknown_usernames_are_throttled_too(db: Db) {
     let app = spawn_app_with(db, |s| s.login_limit.max_failures = 2).await;
     failed_login(&app, "ghost").await;
     failed_login(&app, "ghost").await;
@@ -386,11 +360,9 @@ async fn unknown_usernames_are_throttled_too(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_successful_login_resets_the_failure_count(#[case] db: Db) {
+async fn a_successful_login_resets_the_failure_count(db: Db) {
     let app = spawn_app(db).await;
     let user = app.new_user().await;
     for _ in 0..4 {
@@ -407,11 +379,9 @@ async fn a_successful_login_resets_the_failure_count(#[case] db: Db) {
     assert_eq!(good_login(&app, &user).await.status(), StatusCode::OK);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn the_lock_lifts_when_the_window_passes(#[case] db: Db) {
+async fn the_lock_lifts_when_the_window_passes(db: Db) {
     let app = spawn_app_with(db, |s| {
         s.login_limit.max_failures = 2;
         // Long enough that a loaded machine cannot let it pass before the

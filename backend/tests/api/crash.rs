@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use backend::store::Db as Store;
 use reqwest::{Client, StatusCode};
-use rstest::rstest;
+use rstest_reuse::apply;
 use serde_json::{Value, json};
 use shared::TokenPair;
 
-use crate::helpers::{Db, PgDatabase, claims_of, expect_json};
+use crate::helpers::{Db, PgDatabase, both_databases, claims_of, expect_json};
 use crate::process::ServerProcess;
 
 const PASSWORD: &str = "correct horse battery";
@@ -25,11 +25,9 @@ struct Acknowledged {
     chains: HashMap<String, Vec<String>>,
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_crash_loses_nothing_that_was_acknowledged(#[case] db: Db) {
+async fn a_crash_loses_nothing_that_was_acknowledged(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let (_pg, url) = match db {
         Db::Sqlite => (None, ServerProcess::sqlite_url(dir.path())),

@@ -12,13 +12,20 @@ use shared::TokenPair;
 use sqlx::{Connection, Executor, PgConnection};
 use tempfile::TempDir;
 
-/// Which database a test runs on. Tests take it as an rstest case:
-/// `#[rstest] #[case::sqlite(Db::Sqlite)] #[case::postgres(Db::Postgres)]`.
+/// Which database a test runs on: tests written `#[apply(both_databases)]`
+/// run once on each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
     Sqlite,
     Postgres,
 }
+
+/// Runs a test as two cases, `sqlite` and `postgres`.
+#[rstest_reuse::template]
+#[rstest::rstest]
+#[case::sqlite(Db::Sqlite)]
+#[case::postgres(Db::Postgres)]
+pub fn both_databases(#[case] db: Db) {}
 
 /// The PostgreSQL server tests create their databases on.
 pub fn postgres_url() -> String {

@@ -6,10 +6,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::StreamExt;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::{Method, StatusCode};
-use rstest::rstest;
+use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, TestApp, expect_json, spawn_app};
+use crate::helpers::{Db, TestApp, both_databases, expect_json, spawn_app};
 
 /// One crafted request.
 struct Hostile {
@@ -256,11 +256,9 @@ fn generate(secret: &[u8], user_id: i64, count: usize) -> Vec<Hostile> {
     requests
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_requests_get_4xx_json_and_the_server_stays_healthy(#[case] db: Db) {
+async fn hostile_requests_get_4xx_json_and_the_server_stays_healthy(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
     let secret = match &app.settings.signing {

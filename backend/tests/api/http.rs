@@ -5,12 +5,12 @@
 use std::collections::BTreeSet;
 
 use reqwest::{Method, Response, StatusCode};
-use rstest::rstest;
+use rstest_reuse::apply;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Db, TestApp, assert_json_content_type, expect_detail, expect_fields, expect_json,
-    expect_not_found, spawn_app, spawn_app_with,
+    Db, TestApp, assert_json_content_type, both_databases, expect_detail, expect_fields,
+    expect_json, expect_not_found, spawn_app, spawn_app_with,
 };
 
 /// Every path of API.md, as `GET /api/` lists them.
@@ -103,11 +103,9 @@ const ENDPOINTS: [(&str, &str, Send, bool, u16); 16] = [
     ("GET", "/api/health/", Send::Nothing, false, 200),
 ];
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn every_documented_path_answers_with_and_without_its_trailing_slash(#[case] db: Db) {
+async fn every_documented_path_answers_with_and_without_its_trailing_slash(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
     let covered: BTreeSet<&str> = ENDPOINTS.iter().map(|(_, path, ..)| *path).collect();
@@ -171,11 +169,9 @@ async fn every_documented_path_answers_with_and_without_its_trailing_slash(#[cas
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn the_route_list_names_every_documented_path_with_its_slash(#[case] db: Db) {
+async fn the_route_list_names_every_documented_path_with_its_slash(db: Db) {
     let app = spawn_app(db).await;
 
     for path in ["/api/", "/api"] {
@@ -197,11 +193,9 @@ async fn the_route_list_names_every_documented_path_with_its_slash(#[case] db: D
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn health_is_ok_while_the_database_answers(#[case] db: Db) {
+async fn health_is_ok_while_the_database_answers(db: Db) {
     let app = spawn_app(db).await;
 
     let response = app.get("/api/health/", None).await;
@@ -211,11 +205,9 @@ async fn health_is_ok_while_the_database_answers(#[case] db: Db) {
     assert_eq!(body, json!({"status": "ok"}));
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn an_unknown_path_under_api_is_a_json_404_for_any_method(#[case] db: Db) {
+async fn an_unknown_path_under_api_is_a_json_404_for_any_method(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let paths = [
@@ -246,11 +238,9 @@ async fn an_unknown_path_under_api_is_a_json_404_for_any_method(#[case] db: Db) 
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_non_numeric_note_id_is_an_unknown_path_even_without_credentials(#[case] db: Db) {
+async fn a_non_numeric_note_id_is_an_unknown_path_even_without_credentials(db: Db) {
     let app = spawn_app(db).await;
 
     for path in ["/api/notes/abc/", "/api/notes/abc"] {
@@ -260,11 +250,9 @@ async fn a_non_numeric_note_id_is_an_unknown_path_even_without_credentials(#[cas
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_method_the_path_does_not_allow_is_a_json_405_with_an_allow_header(#[case] db: Db) {
+async fn a_method_the_path_does_not_allow_is_a_json_405_with_an_allow_header(db: Db) {
     let app = spawn_app(db).await;
     let cases = [
         (Method::DELETE, "/api/token/", "POST"),
@@ -305,11 +293,9 @@ async fn a_method_the_path_does_not_allow_is_a_json_405_with_an_allow_header(#[c
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_body_that_is_not_declared_json_is_a_json_415(#[case] db: Db) {
+async fn a_body_that_is_not_declared_json_is_a_json_415(db: Db) {
     let app = spawn_app(db).await;
     let user = app.new_user().await;
     let body = json!({"username": user.username, "password": user.password}).to_string();
@@ -336,11 +322,9 @@ fn registration_of_size(size: usize) -> String {
     format!("{head}{}{tail}", "p".repeat(size - head.len() - tail.len()))
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_body_over_64_kib_with_a_content_length_is_a_json_413(#[case] db: Db) {
+async fn a_body_over_64_kib_with_a_content_length_is_a_json_413(db: Db) {
     let app = spawn_app(db).await;
 
     let response = app
@@ -360,11 +344,9 @@ async fn a_body_over_64_kib_with_a_content_length_is_a_json_413(#[case] db: Db) 
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_chunked_body_over_64_kib_is_a_json_413(#[case] db: Db) {
+async fn a_chunked_body_over_64_kib_is_a_json_413(db: Db) {
     let app = spawn_app(db).await;
     let body = registration_of_size(70 * 1024);
     let mut chunked = Vec::new();
@@ -393,11 +375,9 @@ async fn a_chunked_body_over_64_kib_is_a_json_413(#[case] db: Db) {
     assert!(body["detail"].is_string(), "{body}");
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_small_chunked_body_is_read_like_any_other(#[case] db: Db) {
+async fn a_small_chunked_body_is_read_like_any_other(db: Db) {
     let app = spawn_app(db).await;
     let body = r#"{"username": "chunky", "password": "correct horse battery"}"#;
     let chunked = format!("{:x}\r\n{body}\r\n0\r\n\r\n", body.len());
@@ -412,11 +392,9 @@ async fn a_small_chunked_body_is_read_like_any_other(#[case] db: Db) {
     assert_eq!(response.status, 201, "{response:?}");
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_body_just_under_64_kib_is_accepted(#[case] db: Db) {
+async fn a_body_just_under_64_kib_is_accepted(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let text = "n".repeat(63 * 1024);
@@ -426,11 +404,9 @@ async fn a_body_just_under_64_kib_is_accepted(#[case] db: Db) {
     assert_eq!(note.body.len(), text.len());
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn malformed_json_is_a_400_with_a_detail(#[case] db: Db) {
+async fn malformed_json_is_a_400_with_a_detail(db: Db) {
     let app = spawn_app(db).await;
     let bodies = [
         r#"{"username": "#,
@@ -453,11 +429,9 @@ async fn malformed_json_is_a_400_with_a_detail(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_wrong_type_error_does_not_repeat_the_value_sent(#[case] db: Db) {
+async fn a_wrong_type_error_does_not_repeat_the_value_sent(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let secret = "secret-value-xyz";
@@ -502,11 +476,9 @@ async fn a_wrong_type_error_does_not_repeat_the_value_sent(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_json_array_instead_of_an_object_is_a_400_with_a_detail(#[case] db: Db) {
+async fn a_json_array_instead_of_an_object_is_a_400_with_a_detail(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
     let fresh = app.login(&user).await;
@@ -593,11 +565,9 @@ async fn assert_clean_error(what: &str, response: Response, secrets: &[&str]) ->
     status
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn no_error_shows_a_password_or_a_password_hash(#[case] db: Db) {
+async fn no_error_shows_a_password_or_a_password_hash(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
     let password = user.password.as_str();
@@ -653,11 +623,9 @@ async fn no_error_shows_a_password_or_a_password_hash(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn no_odd_input_produces_a_500(#[case] db: Db) {
+async fn no_odd_input_produces_a_500(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
     let note = app.create_note(&tokens.access, "mine", "").await;
@@ -711,11 +679,9 @@ async fn no_odd_input_produces_a_500(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn the_built_frontend_is_served_beside_the_api(#[case] db: Db) {
+async fn the_built_frontend_is_served_beside_the_api(db: Db) {
     let dist = tempfile::tempdir().expect("temp dir");
     let index = "<!doctype html><title>the app</title><script src=/app.js></script>";
     let script = "console.log('the app');";
@@ -780,11 +746,9 @@ fn cors_headers(response: &Response) -> Vec<String> {
         .collect()
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_configured_origin_passes_the_cors_preflight(#[case] db: Db) {
+async fn a_configured_origin_passes_the_cors_preflight(db: Db) {
     let app = spawn_app_with(db, |s| s.cors_origins = vec!["http://app.example".into()]).await;
 
     let response = preflight(&app, "http://app.example").await;
@@ -818,11 +782,9 @@ async fn a_configured_origin_passes_the_cors_preflight(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn another_origin_gets_no_cors_permission(#[case] db: Db) {
+async fn another_origin_gets_no_cors_permission(db: Db) {
     let app = spawn_app_with(db, |s| s.cors_origins = vec!["http://app.example".into()]).await;
 
     let response = preflight(&app, "http://evil.example").await;
@@ -838,11 +800,9 @@ async fn another_origin_gets_no_cors_permission(#[case] db: Db) {
     assert_eq!(actual.headers().get("access-control-allow-origin"), None);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn without_a_cors_setting_no_cors_header_is_sent(#[case] db: Db) {
+async fn without_a_cors_setting_no_cors_header_is_sent(db: Db) {
     let app = spawn_app(db).await;
 
     let response = preflight(&app, "http://app.example").await;
@@ -858,11 +818,9 @@ async fn without_a_cors_setting_no_cors_header_is_sent(#[case] db: Db) {
     assert_eq!(cors_headers(&actual), Vec::<String>::new());
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn field_errors_name_one_key_per_field(#[case] db: Db) {
+async fn field_errors_name_one_key_per_field(db: Db) {
     let app = spawn_app(db).await;
 
     let response = app

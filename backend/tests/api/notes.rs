@@ -4,13 +4,13 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use reqwest::StatusCode;
-use rstest::rstest;
+use rstest_reuse::apply;
 use serde_json::{Value, json};
 use shared::Note;
 
 use crate::helpers::{
-    Db, TestApp, expect_detail, expect_fields, expect_json, expect_not_authenticated,
-    expect_not_found, spawn_app,
+    Db, TestApp, both_databases, expect_detail, expect_fields, expect_json,
+    expect_not_authenticated, expect_not_found, spawn_app,
 };
 
 /// A timestamp as API.md requires: RFC 3339 with an explicit offset, in UTC.
@@ -37,11 +37,9 @@ async fn fetch(app: &TestApp, access: &str, id: i64) -> Note {
     .await
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn creating_a_note_answers_201_with_exactly_the_note(#[case] db: Db) {
+async fn creating_a_note_answers_201_with_exactly_the_note(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let before = Utc::now();
@@ -77,11 +75,9 @@ async fn creating_a_note_answers_201_with_exactly_the_note(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_created_note_reads_back_the_same_by_id_and_in_the_list(#[case] db: Db) {
+async fn a_created_note_reads_back_the_same_by_id_and_in_the_list(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let created = app.create_note(&tokens.access, "Groceries", "milk").await;
@@ -93,11 +89,9 @@ async fn a_created_note_reads_back_the_same_by_id_and_in_the_list(#[case] db: Db
     assert_eq!(listed, [created]);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn the_list_is_newest_first(#[case] db: Db) {
+async fn the_list_is_newest_first(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let mut created = Vec::new();
@@ -111,11 +105,9 @@ async fn the_list_is_newest_first(#[case] db: Db) {
     assert_eq!(listed, created);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn the_body_is_optional_and_defaults_to_empty(#[case] db: Db) {
+async fn the_body_is_optional_and_defaults_to_empty(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -132,11 +124,9 @@ async fn the_body_is_optional_and_defaults_to_empty(#[case] db: Db) {
     assert_eq!(fetch(&app, &tokens.access, note.id).await.body, "");
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn the_title_is_trimmed(#[case] db: Db) {
+async fn the_title_is_trimmed(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -151,11 +141,9 @@ async fn the_title_is_trimmed(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_title_of_200_characters_is_accepted_and_one_of_201_is_refused(#[case] db: Db) {
+async fn a_title_of_200_characters_is_accepted_and_one_of_201_is_refused(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     // Characters, not bytes: `é` is two bytes in UTF-8.
@@ -193,11 +181,9 @@ async fn a_title_of_200_characters_is_accepted_and_one_of_201_is_refused(#[case]
     assert_eq!(list(&app, &tokens.access).await.len(), longest.len());
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_missing_or_blank_title_is_required_and_creates_nothing(#[case] db: Db) {
+async fn a_missing_or_blank_title_is_required_and_creates_nothing(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -219,11 +205,9 @@ async fn a_missing_or_blank_title_is_required_and_creates_nothing(#[case] db: Db
     assert!(list(&app, &tokens.access).await.is_empty());
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_field_of_the_wrong_type_is_400_with_a_detail(#[case] db: Db) {
+async fn a_field_of_the_wrong_type_is_400_with_a_detail(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let note = app.create_note(&tokens.access, "Groceries", "milk").await;
@@ -244,11 +228,9 @@ async fn a_field_of_the_wrong_type_is_400_with_a_detail(#[case] db: Db) {
     assert_eq!(list(&app, &tokens.access).await, [note]);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_patch_changes_either_field_and_moves_updated_at_but_not_created_at(#[case] db: Db) {
+async fn a_patch_changes_either_field_and_moves_updated_at_but_not_created_at(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let original = app.create_note(&tokens.access, "Groceries", "milk").await;
@@ -304,11 +286,9 @@ async fn a_patch_changes_either_field_and_moves_updated_at_but_not_created_at(#[
     assert_eq!(fetch(&app, &tokens.access, original.id).await, both);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_patch_with_an_invalid_title_is_refused_and_changes_nothing(#[case] db: Db) {
+async fn a_patch_with_an_invalid_title_is_refused_and_changes_nothing(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let note = app.create_note(&tokens.access, "Groceries", "milk").await;
@@ -326,13 +306,9 @@ async fn a_patch_with_an_invalid_title_is_refused_and_changes_nothing(#[case] db
     assert_eq!(fetch(&app, &tokens.access, note.id).await, note);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn another_users_note_is_not_found_for_get_patch_and_delete_and_stays_unchanged(
-    #[case] db: Db,
-) {
+async fn another_users_note_is_not_found_for_get_patch_and_delete_and_stays_unchanged(db: Db) {
     let app = spawn_app(db).await;
     let (_, owner) = app.logged_in().await;
     let (_, intruder) = app.logged_in().await;
@@ -356,11 +332,9 @@ async fn another_users_note_is_not_found_for_get_patch_and_delete_and_stays_unch
     assert_eq!(list(&app, &owner.access).await, [note]);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn an_unknown_note_id_is_not_found(#[case] db: Db) {
+async fn an_unknown_note_id_is_not_found(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let note = app.create_note(&tokens.access, "Only one", "").await;
@@ -384,11 +358,9 @@ async fn an_unknown_note_id_is_not_found(#[case] db: Db) {
     assert_eq!(list(&app, &tokens.access).await, [note]);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_non_numeric_note_id_is_a_json_404(#[case] db: Db) {
+async fn a_non_numeric_note_id_is_a_json_404(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -408,11 +380,9 @@ async fn a_non_numeric_note_id_is_a_json_404(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_deleted_note_is_gone(#[case] db: Db) {
+async fn a_deleted_note_is_gone(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let kept = app.create_note(&tokens.access, "Keep", "").await;
@@ -428,11 +398,9 @@ async fn a_deleted_note_is_gone(#[case] db: Db) {
     assert_eq!(list(&app, &tokens.access).await, [kept]);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn each_user_lists_only_their_own_notes(#[case] db: Db) {
+async fn each_user_lists_only_their_own_notes(db: Db) {
     let app = spawn_app(db).await;
     let (_, ann) = app.logged_in().await;
     let (_, bob) = app.logged_in().await;
@@ -450,11 +418,9 @@ async fn each_user_lists_only_their_own_notes(#[case] db: Db) {
     assert!(cys.is_empty());
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn notes_without_credentials_are_401_and_nothing_is_created(#[case] db: Db) {
+async fn notes_without_credentials_are_401_and_nothing_is_created(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let note = app.create_note(&tokens.access, "Mine", "").await;

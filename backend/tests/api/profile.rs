@@ -2,11 +2,12 @@
 //! record as the user.
 
 use reqwest::StatusCode;
-use rstest::rstest;
+use rstest_reuse::apply;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Db, TestApp, expect_detail, expect_fields, expect_json, expect_not_authenticated, spawn_app,
+    Db, TestApp, both_databases, expect_detail, expect_fields, expect_json,
+    expect_not_authenticated, spawn_app,
 };
 
 async fn profile(app: &TestApp, access: &str) -> Value {
@@ -29,11 +30,9 @@ fn as_user(profile: &Value) -> Value {
     })
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn the_profile_has_the_documented_shape_and_the_registration_fields(#[case] db: Db) {
+async fn the_profile_has_the_documented_shape_and_the_registration_fields(db: Db) {
     let app = spawn_app(db).await;
     let registered: Value = expect_json(
         app.post(
@@ -64,11 +63,9 @@ async fn the_profile_has_the_documented_shape_and_the_registration_fields(#[case
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_patch_of_any_subset_changes_just_that_and_shows_in_users_me(#[case] db: Db) {
+async fn a_patch_of_any_subset_changes_just_that_and_shows_in_users_me(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let mut expected = profile(&app, &tokens.access).await;
@@ -105,11 +102,9 @@ async fn a_patch_of_any_subset_changes_just_that_and_shows_in_users_me(#[case] d
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_patch_changes_only_the_callers_own_profile(#[case] db: Db) {
+async fn a_patch_changes_only_the_callers_own_profile(db: Db) {
     let app = spawn_app(db).await;
     let (_, mine) = app.logged_in().await;
     let (_, theirs) = app.logged_in().await;
@@ -125,11 +120,9 @@ async fn a_patch_changes_only_the_callers_own_profile(#[case] db: Db) {
     assert_eq!(profile(&app, &theirs.access).await, before);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_patch_cannot_change_the_user_its_username_or_id(#[case] db: Db) {
+async fn a_patch_cannot_change_the_user_its_username_or_id(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
     let before = profile(&app, &tokens.access).await;
@@ -164,11 +157,9 @@ async fn a_patch_cannot_change_the_user_its_username_or_id(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn an_invalid_email_is_refused_and_nothing_of_the_patch_is_applied(#[case] db: Db) {
+async fn an_invalid_email_is_refused_and_nothing_of_the_patch_is_applied(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let before = profile(&app, &tokens.access).await;
@@ -188,11 +179,9 @@ async fn an_invalid_email_is_refused_and_nothing_of_the_patch_is_applied(#[case]
     assert_eq!(me(&app, &tokens.access).await, as_user(&before));
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_patch_with_a_field_of_the_wrong_type_is_400_and_changes_nothing(#[case] db: Db) {
+async fn a_patch_with_a_field_of_the_wrong_type_is_400_and_changes_nothing(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let before = profile(&app, &tokens.access).await;
@@ -209,11 +198,9 @@ async fn a_patch_with_a_field_of_the_wrong_type_is_400_and_changes_nothing(#[cas
     assert_eq!(profile(&app, &tokens.access).await, before);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn the_profile_without_credentials_is_401_for_get_and_patch(#[case] db: Db) {
+async fn the_profile_without_credentials_is_401_for_get_and_patch(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     let before = profile(&app, &tokens.access).await;

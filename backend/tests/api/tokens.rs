@@ -5,20 +5,18 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use reqwest::StatusCode;
-use rstest::rstest;
+use rstest_reuse::apply;
 use serde_json::{Value, json};
 use shared::{AccessClaims, RefreshClaims, TokenPair, TokenType};
 
 use crate::helpers::{
-    Db, claims_of, expect_detail, expect_json, expect_token_not_valid, short_lifetimes, spawn_app,
-    spawn_app_with,
+    Db, both_databases, claims_of, expect_detail, expect_json, expect_token_not_valid,
+    short_lifetimes, spawn_app, spawn_app_with,
 };
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn login_returns_a_pair_that_opens_protected_routes(#[case] db: Db) {
+async fn login_returns_a_pair_that_opens_protected_routes(db: Db) {
     let app = spawn_app(db).await;
     let user = app.new_user().await;
 
@@ -32,11 +30,9 @@ async fn login_returns_a_pair_that_opens_protected_routes(#[case] db: Db) {
     assert_eq!(me.username, user.username);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn tokens_carry_the_documented_claims(#[case] db: Db) {
+async fn tokens_carry_the_documented_claims(db: Db) {
     let app = spawn_app(db).await;
     let user = app.new_user().await;
 
@@ -61,11 +57,9 @@ async fn tokens_carry_the_documented_claims(#[case] db: Db) {
     assert_ne!(refresh.jti, access.jti);
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_wrong_password_and_an_unknown_user_get_the_same_401(#[case] db: Db) {
+async fn a_wrong_password_and_an_unknown_user_get_the_same_401(db: Db) {
     let app = spawn_app(db).await;
     let user = app.new_user().await;
 
@@ -96,11 +90,9 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_401(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn login_reports_every_missing_field(#[case] db: Db) {
+async fn login_reports_every_missing_field(db: Db) {
     let app = spawn_app(db).await;
 
     let response = app
@@ -114,11 +106,9 @@ async fn login_reports_every_missing_field(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_refresh_rotates_the_refresh_token(#[case] db: Db) {
+async fn a_refresh_rotates_the_refresh_token(db: Db) {
     let app = spawn_app(db).await;
     let (_, first) = app.logged_in().await;
 
@@ -141,11 +131,9 @@ async fn a_refresh_rotates_the_refresh_token(#[case] db: Db) {
     expect_json::<TokenPair>(app.refresh(&second.refresh).await, StatusCode::OK).await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn twenty_concurrent_refreshes_rotate_a_token_exactly_once(#[case] db: Db) {
+async fn twenty_concurrent_refreshes_rotate_a_token_exactly_once(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -167,11 +155,9 @@ async fn twenty_concurrent_refreshes_rotate_a_token_exactly_once(#[case] db: Db)
     expect_json::<TokenPair>(app.refresh(&pair.refresh).await, StatusCode::OK).await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn reuse_within_the_grace_is_refused_and_changes_nothing_else(#[case] db: Db) {
+async fn reuse_within_the_grace_is_refused_and_changes_nothing_else(db: Db) {
     let app = spawn_app(db).await;
     let (_, first) = app.logged_in().await;
     let second: TokenPair = expect_json(app.refresh(&first.refresh).await, StatusCode::OK).await;
@@ -182,11 +168,9 @@ async fn reuse_within_the_grace_is_refused_and_changes_nothing_else(#[case] db: 
     expect_json::<TokenPair>(app.refresh(&second.refresh).await, StatusCode::OK).await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn reuse_after_the_grace_revokes_the_whole_session_only(#[case] db: Db) {
+async fn reuse_after_the_grace_revokes_the_whole_session_only(db: Db) {
     let app = spawn_app_with(db, |s| s.tokens.reuse_grace = Duration::from_secs(1)).await;
     let (user, stolen) = app.logged_in().await;
     let other_session = app.login(&user).await;
@@ -204,11 +188,9 @@ async fn reuse_after_the_grace_revokes_the_whole_session_only(#[case] db: Db) {
     expect_json::<TokenPair>(app.refresh(&other_session.refresh).await, StatusCode::OK).await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn an_expired_access_token_is_refused(#[case] db: Db) {
+async fn an_expired_access_token_is_refused(db: Db) {
     // Lifetimes leave seconds of slack, so a loaded machine cannot expire a
     // token before the step that needs it valid.
     let app = spawn_app_with(db, short_lifetimes(3, 60)).await;
@@ -231,11 +213,9 @@ async fn an_expired_access_token_is_refused(#[case] db: Db) {
     .await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn an_expired_refresh_token_is_refused(#[case] db: Db) {
+async fn an_expired_refresh_token_is_refused(db: Db) {
     let app = spawn_app_with(db, short_lifetimes(1, 1)).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -247,11 +227,9 @@ async fn an_expired_refresh_token_is_refused(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn refreshing_never_extends_a_session_past_its_maximum(#[case] db: Db) {
+async fn refreshing_never_extends_a_session_past_its_maximum(db: Db) {
     let app = spawn_app_with(db, |s| {
         s.tokens.refresh_ttl = Duration::from_secs(60);
         s.tokens.session_max = Duration::from_secs(4);
@@ -277,11 +255,9 @@ async fn refreshing_never_extends_a_session_past_its_maximum(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn verify_accepts_valid_tokens_of_either_type(#[case] db: Db) {
+async fn verify_accepts_valid_tokens_of_either_type(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -296,11 +272,9 @@ async fn verify_accepts_valid_tokens_of_either_type(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn verify_refuses_spent_and_broken_tokens(#[case] db: Db) {
+async fn verify_refuses_spent_and_broken_tokens(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
     expect_json::<TokenPair>(app.refresh(&tokens.refresh).await, StatusCode::OK).await;
@@ -326,11 +300,9 @@ async fn verify_refuses_spent_and_broken_tokens(#[case] db: Db) {
     assert_eq!(body, json!({"token": ["This field is required."]}));
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn logout_blacklists_the_refresh_token_and_only_that_session(#[case] db: Db) {
+async fn logout_blacklists_the_refresh_token_and_only_that_session(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
     let other = app.login(&user).await;
@@ -360,11 +332,9 @@ async fn logout_blacklists_the_refresh_token_and_only_that_session(#[case] db: D
     .await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn logout_of_a_spent_token_is_refused(#[case] db: Db) {
+async fn logout_of_a_spent_token_is_refused(db: Db) {
     let app = spawn_app(db).await;
     let (user, blacklisted) = app.logged_in().await;
     app.post(
@@ -395,11 +365,9 @@ async fn logout_of_a_spent_token_is_refused(#[case] db: Db) {
     assert_eq!(expect_token_not_valid(spent).await, "Token is blacklisted");
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn logout_of_an_expired_token_is_refused(#[case] db: Db) {
+async fn logout_of_an_expired_token_is_refused(db: Db) {
     let app = spawn_app_with(db, short_lifetimes(1, 1)).await;
     let (_, expiring) = app.logged_in().await;
 
@@ -415,11 +383,9 @@ async fn logout_of_an_expired_token_is_refused(#[case] db: Db) {
     assert_eq!(expect_token_not_valid(expired).await, "Token is expired");
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_token_is_never_accepted_as_the_other_type(#[case] db: Db) {
+async fn a_token_is_never_accepted_as_the_other_type(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -443,11 +409,9 @@ async fn a_token_is_never_accepted_as_the_other_type(#[case] db: Db) {
     expect_json::<TokenPair>(app.refresh(&tokens.refresh).await, StatusCode::OK).await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn with_rotation_off_a_refresh_returns_only_an_access_token(#[case] db: Db) {
+async fn with_rotation_off_a_refresh_returns_only_an_access_token(db: Db) {
     let app = spawn_app_with(db, |s| s.tokens.rotate = false).await;
     let (_, tokens) = app.logged_in().await;
 

@@ -4,12 +4,12 @@
 use std::collections::BTreeSet;
 
 use reqwest::StatusCode;
-use rstest::rstest;
+use rstest_reuse::apply;
 use serde_json::{Value, json};
 use shared::TokenPair;
 
 use crate::helpers::{
-    Db, expect_detail, expect_fields, expect_json, expect_not_authenticated,
+    Db, both_databases, expect_detail, expect_fields, expect_json, expect_not_authenticated,
     expect_token_not_valid, spawn_app,
 };
 
@@ -29,11 +29,9 @@ fn field_names(errors: &std::collections::BTreeMap<String, Vec<String>>) -> Vec<
     errors.keys().map(String::as_str).collect()
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn registering_answers_201_with_exactly_the_public_fields_of_the_user(#[case] db: Db) {
+async fn registering_answers_201_with_exactly_the_public_fields_of_the_user(db: Db) {
     let app = spawn_app(db).await;
     let body = json!({"username": "sam", "password": "correct horse battery", "email": "sam@example.com",
                       "first_name": "Sam", "last_name": "Smith"});
@@ -62,11 +60,9 @@ async fn registering_answers_201_with_exactly_the_public_fields_of_the_user(#[ca
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_registered_user_can_log_in_with_the_password_given(#[case] db: Db) {
+async fn a_registered_user_can_log_in_with_the_password_given(db: Db) {
     let app = spawn_app(db).await;
     app.post(
         "/api/users/",
@@ -80,11 +76,9 @@ async fn a_registered_user_can_log_in_with_the_password_given(#[case] db: Db) {
     let _: TokenPair = expect_json(response, StatusCode::OK).await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_taken_username_is_refused_and_the_first_account_is_kept(#[case] db: Db) {
+async fn a_taken_username_is_refused_and_the_first_account_is_kept(db: Db) {
     let app = spawn_app(db).await;
     let first = app.register("sam", "correct horse battery").await;
 
@@ -106,11 +100,9 @@ async fn a_taken_username_is_refused_and_the_first_account_is_kept(#[case] db: D
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn missing_or_blank_username_and_password_are_both_reported_at_once(#[case] db: Db) {
+async fn missing_or_blank_username_and_password_are_both_reported_at_once(db: Db) {
     let app = spawn_app(db).await;
     let bodies = [
         json!({}),
@@ -131,11 +123,9 @@ async fn missing_or_blank_username_and_password_are_both_reported_at_once(#[case
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn each_password_rule_is_enforced_and_names_itself(#[case] db: Db) {
+async fn each_password_rule_is_enforced_and_names_itself(db: Db) {
     let app = spawn_app(db).await;
     let cases = [
         ("sam", "abc4567", "too short"),
@@ -170,11 +160,9 @@ async fn each_password_rule_is_enforced_and_names_itself(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn every_failing_password_rule_is_reported_at_once(#[case] db: Db) {
+async fn every_failing_password_rule_is_reported_at_once(db: Db) {
     let app = spawn_app(db).await;
 
     let response = app
@@ -197,11 +185,9 @@ async fn every_failing_password_rule_is_reported_at_once(#[case] db: Db) {
     }
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn an_invalid_email_is_refused_with_an_email_error(#[case] db: Db) {
+async fn an_invalid_email_is_refused_with_an_email_error(db: Db) {
     let app = spawn_app(db).await;
 
     for email in [
@@ -228,11 +214,9 @@ async fn an_invalid_email_is_refused_with_an_email_error(#[case] db: Db) {
     app.register("sam", "correct horse battery").await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn email_and_names_are_optional_and_default_to_empty(#[case] db: Db) {
+async fn email_and_names_are_optional_and_default_to_empty(db: Db) {
     let app = spawn_app(db).await;
 
     let response = app
@@ -250,11 +234,9 @@ async fn email_and_names_are_optional_and_default_to_empty(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn extra_fields_in_a_registration_are_ignored(#[case] db: Db) {
+async fn extra_fields_in_a_registration_are_ignored(db: Db) {
     let app = spawn_app(db).await;
 
     let response = app
@@ -280,11 +262,9 @@ async fn extra_fields_in_a_registration_are_ignored(#[case] db: Db) {
     .await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_field_of_the_wrong_json_type_is_a_400_with_a_detail(#[case] db: Db) {
+async fn a_field_of_the_wrong_json_type_is_a_400_with_a_detail(db: Db) {
     let app = spawn_app(db).await;
     let bodies = [
         json!({"username": 5, "password": "correct horse battery"}),
@@ -303,11 +283,9 @@ async fn a_field_of_the_wrong_json_type_is_a_400_with_a_detail(#[case] db: Db) {
     app.register("sam", "correct horse battery").await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn me_returns_the_callers_public_fields(#[case] db: Db) {
+async fn me_returns_the_callers_public_fields(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
     app.logged_in().await; // someone else
@@ -322,11 +300,9 @@ async fn me_returns_the_callers_public_fields(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn me_without_credentials_is_401_with_a_bearer_challenge(#[case] db: Db) {
+async fn me_without_credentials_is_401_with_a_bearer_challenge(db: Db) {
     let app = spawn_app(db).await;
 
     let response = app.get("/api/users/me/", None).await;
@@ -348,11 +324,9 @@ async fn set_password(
     .await
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn after_set_password_only_the_new_password_logs_in(#[case] db: Db) {
+async fn after_set_password_only_the_new_password_logs_in(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
 
@@ -372,11 +346,9 @@ async fn after_set_password_only_the_new_password_logs_in(#[case] db: Db) {
     .await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn set_password_ends_every_session_of_the_user_and_no_one_elses(#[case] db: Db) {
+async fn set_password_ends_every_session_of_the_user_and_no_one_elses(db: Db) {
     let app = spawn_app(db).await;
     let user = app.new_user().await;
     let laptop = app.login(&user).await;
@@ -392,11 +364,9 @@ async fn set_password_ends_every_session_of_the_user_and_no_one_elses(#[case] db
     let _: TokenPair = expect_json(app.refresh(&other.refresh).await, StatusCode::OK).await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn a_wrong_current_password_is_refused_and_changes_nothing(#[case] db: Db) {
+async fn a_wrong_current_password_is_refused_and_changes_nothing(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
 
@@ -424,13 +394,9 @@ async fn a_wrong_current_password_is_refused_and_changes_nothing(#[case] db: Db)
     let _: TokenPair = expect_json(app.refresh(&tokens.refresh).await, StatusCode::OK).await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn the_password_rules_apply_to_the_new_password_and_a_refusal_changes_nothing(
-    #[case] db: Db,
-) {
+async fn the_password_rules_apply_to_the_new_password_and_a_refusal_changes_nothing(db: Db) {
     let app = spawn_app(db).await;
     let user = app.register("samsmith99", "correct horse battery").await;
     let tokens = app.login(&user).await;
@@ -477,11 +443,9 @@ async fn the_password_rules_apply_to_the_new_password_and_a_refusal_changes_noth
     let _: TokenPair = expect_json(app.refresh(&tokens.refresh).await, StatusCode::OK).await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn set_password_reports_both_missing_fields_at_once(#[case] db: Db) {
+async fn set_password_reports_both_missing_fields_at_once(db: Db) {
     let app = spawn_app(db).await;
     let (_, tokens) = app.logged_in().await;
 
@@ -496,11 +460,9 @@ async fn set_password_reports_both_missing_fields_at_once(#[case] db: Db) {
     );
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn set_password_without_credentials_is_401(#[case] db: Db) {
+async fn set_password_without_credentials_is_401(db: Db) {
     let app = spawn_app(db).await;
     let user = app.new_user().await;
 
@@ -520,11 +482,9 @@ async fn set_password_without_credentials_is_401(#[case] db: Db) {
     .await;
 }
 
-#[rstest]
-#[case::sqlite(Db::Sqlite)]
-#[case::postgres(Db::Postgres)]
+#[apply(both_databases)]
 #[tokio::test]
-async fn of_twenty_concurrent_registrations_of_one_username_exactly_one_succeeds(#[case] db: Db) {
+async fn of_twenty_concurrent_registrations_of_one_username_exactly_one_succeeds(db: Db) {
     let app = spawn_app(db).await;
     let attempts = (0..20).map(|i| {
         let body = json!({"username": "racer", "password": format!("correct horse {i}")});
