@@ -16,14 +16,6 @@ use crate::helpers::{
     spawn_app, spawn_app_with,
 };
 
-/// The HS256 secret the test server generated into its data directory.
-fn server_secret(app: &TestApp) -> Vec<u8> {
-    match &app.settings.signing {
-        backend::config::Signing::Hs256 { secret_file, .. } => std::fs::read(secret_file).unwrap(),
-        other => panic!("not HS256: {other:?}"),
-    }
-}
-
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -157,7 +149,7 @@ async fn only_tokens_signed_with_the_servers_key_are_accepted(db: Db) {
     let ours = encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(&server_secret(&app)),
+        &EncodingKey::from_secret(&app.server_secret()),
     )
     .unwrap();
     let theirs = encode(
@@ -169,7 +161,7 @@ async fn only_tokens_signed_with_the_servers_key_are_accepted(db: Db) {
     let other_alg = encode(
         &Header::new(Algorithm::HS512),
         &claims,
-        &EncodingKey::from_secret(&server_secret(&app)),
+        &EncodingKey::from_secret(&app.server_secret()),
     )
     .unwrap();
 
@@ -187,7 +179,7 @@ async fn only_tokens_signed_with_the_servers_key_are_accepted(db: Db) {
 async fn tokens_missing_required_claims_are_refused(db: Db) {
     let app = spawn_app(db).await;
     let (user, _) = app.logged_in().await;
-    let key = EncodingKey::from_secret(&server_secret(&app));
+    let key = EncodingKey::from_secret(&app.server_secret());
 
     for missing in ["exp", "token_type", "jti", "user_id"] {
         let mut claims = access_claims(user.id, &user.username);
@@ -214,7 +206,7 @@ async fn a_token_issued_in_the_future_is_refused(db: Db) {
     let token = encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(&server_secret(&app)),
+        &EncodingKey::from_secret(&app.server_secret()),
     )
     .unwrap();
 

@@ -164,6 +164,17 @@ pub fn short_lifetimes(access: u64, refresh: u64) -> impl FnOnce(&mut Settings) 
 static USER_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl TestApp {
+    /// The HS256 secret the server generated into its data directory, for
+    /// tests that forge tokens.
+    pub fn server_secret(&self) -> Vec<u8> {
+        match &self.settings.signing {
+            backend::config::Signing::Hs256 { secret_file, .. } => {
+                std::fs::read(secret_file).unwrap()
+            }
+            other => panic!("not HS256: {other:?}"),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

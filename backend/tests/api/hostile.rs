@@ -261,10 +261,7 @@ fn generate(secret: &[u8], user_id: i64, count: usize) -> Vec<Hostile> {
 async fn hostile_requests_get_4xx_json_and_the_server_stays_healthy(db: Db) {
     let app = spawn_app(db).await;
     let (user, tokens) = app.logged_in().await;
-    let secret = match &app.settings.signing {
-        backend::config::Signing::Hs256 { secret_file, .. } => std::fs::read(secret_file).unwrap(),
-        _ => unreachable!(),
-    };
+    let secret = app.server_secret();
     let requests = generate(&secret, user.id, 3_000);
     let total = requests.len();
 
