@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
 use crate::store::tokens::{NewRefreshToken, Spent};
-use crate::store::{attempts, now_micros, tokens, users};
+use crate::store::{attempts, now_micros, tokens};
 
 const MICROS: i64 = 1_000_000;
 
@@ -48,10 +48,9 @@ async fn login(
     };
     let db = &state.db.pool;
     let now = now_micros();
-    let failures =
-        rate_limit::check(db, &state.settings.login_limit, &username, &client.0, now).await?;
-
-    let found = users::credentials(db, &username).await?;
+    let since = rate_limit::window_start(&state.settings.login_limit, now);
+    let (recent, found) = attempts::before_login(db, &username, &client.0, since).await?;
+    rate_limit::check(&state.settings.login_limit, recent, now)?;
     let (stored, account) = match found {
         Some(c) => (Some(c.hash), Some((c.id, c.username, c.active))),
         None => (None, None),
@@ -64,7 +63,7 @@ async fn login(
         return Err(ApiError::BadCredentials);
     };
     // A success resets the count; with nothing counted, skip the write.
-    if failures > 0 {
+    if recent.count > 0 {
         attempts::clear(db, &username, &client.0).await?;
     }
 

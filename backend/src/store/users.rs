@@ -104,25 +104,6 @@ pub async fn exists<'e>(db: impl Executor<'e>, username: &str) -> Result<bool, s
     Ok(found.is_some())
 }
 
-#[tracing::instrument(skip(db))]
-pub async fn credentials<'e>(
-    db: impl Executor<'e>,
-    username: &str,
-) -> Result<Option<Credentials>, sqlx::Error> {
-    let row: Option<(i64, String, String, i64)> = sqlx::query_as(
-        "select id, username, password_hash, is_active from users where username = $1",
-    )
-    .bind(username)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|(id, username, hash, active)| Credentials {
-        id,
-        username,
-        hash: PasswordHash(hash),
-        active: active != 0,
-    }))
-}
-
 pub async fn password_hash<'e>(
     db: impl Executor<'e>,
     id: i64,
