@@ -234,8 +234,77 @@ mod tests {
     use super::*;
 
     async fn router(dir: &std::path::Path) -> Router {
-        let app = App::build(Settings::local(dir)).await.unwrap();
+        router_with(Settings::local(dir)).await
+    }
+
+    async fn router_with(settings: Settings) -> Router {
+        let app = App::build(settings).await.unwrap();
         build_router(app.state().clone())
+    }
+
+    /// Five failed logins for `sam` from `peer`, each claiming `forwarded`;
+    /// then what the next login from each of `then` gets.
+    async fn throttled_after_failures(
+        router: Router,
+        peer: [u8; 4],
+        forwarded: &str,
+        then: &[&str],
+    ) -> Vec<StatusCode> {
+        let via = |xff: &str| {
+            let mut request = login("sam");
+            request.headers_mut().insert(
+                "x-forwarded-for",
+                axum::http::HeaderValue::from_str(xff).unwrap(),
+            );
+            router
+                .clone()
+                .layer(MockConnectInfo(SocketAddr::from((peer, 1234))))
+                .oneshot(request)
+        };
+        for _ in 0..5 {
+            assert_eq!(
+                via(forwarded).await.unwrap().status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let mut statuses = Vec::new();
+        for xff in then {
+            statuses.push(via(xff).await.unwrap().status());
+        }
+        statuses
+    }
+
+    #[tokio::test]
+    async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::local(dir.path());
+        settings.trusted_proxies = crate::forwarded::parse_trusted("10.0.0.0/8").unwrap();
+        let statuses = throttled_after_failures(
+            router_with(settings).await,
+            [10, 0, 0, 2],
+            "198.51.100.7",
+            &["198.51.100.7", "198.51.100.8"],
+        )
+        .await;
+        // The attacker is throttled; another user behind the same balancer
+        // is not.
+        assert_eq!(
+            statuses,
+            [StatusCode::TOO_MANY_REQUESTS, StatusCode::UNAUTHORIZED]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_untrusted_peer_cannot_escape_the_throttle_with_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let statuses = throttled_after_failures(
+            router(dir.path()).await,
+            [203, 0, 113, 9],
+            "198.51.100.1",
+            &["198.51.100.2"],
+        )
+        .await;
+        assert_eq!(statuses, [StatusCode::TOO_MANY_REQUESTS]);
     }
 
     fn login(username: &str) -> Request<Body> {

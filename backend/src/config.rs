@@ -61,6 +61,11 @@ pub struct ServeArgs {
     /// Origins allowed by CORS, comma-separated (`*` for any). None by default.
     #[arg(long, env = "CORS_ORIGINS")]
     pub cors_origins: Option<String>,
+    /// Reverse proxies or load balancers whose `X-Forwarded-For` is believed
+    /// (comma-separated addresses or networks, e.g. `10.0.0.0/8`). None by
+    /// default: the connection's peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Directory of the built frontend to serve (default `frontend/dist` if it exists).
     #[arg(long, env = "STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
@@ -130,6 +135,8 @@ pub struct Settings {
     pub auth_prefixes: Vec<String>,
     /// Empty: no CORS headers. `["*"]`: any origin.
     pub cors_origins: Vec<String>,
+    /// Peers whose `X-Forwarded-For` names the client (see `forwarded`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub static_dir: Option<PathBuf>,
     pub demo: bool,
 }
@@ -235,6 +242,9 @@ impl TryFrom<ServeArgs> for Settings {
                 ));
             }
         }
+        let trusted_proxies =
+            crate::forwarded::parse_trusted(args.trusted_proxies.as_deref().unwrap_or(""))
+                .map_err(|reason| invalid("TRUSTED_PROXIES", reason))?;
         let static_dir = match args.static_dir {
             Some(dir) if !dir.join("index.html").is_file() => {
                 return Err(invalid(
@@ -253,6 +263,7 @@ impl TryFrom<ServeArgs> for Settings {
             signing,
             auth_prefixes,
             cors_origins,
+            trusted_proxies,
             static_dir,
             demo: args.demo,
         })
@@ -292,6 +303,7 @@ impl Settings {
             },
             auth_prefixes: vec!["Bearer".into(), "JWT".into()],
             cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             static_dir: None,
             demo: false,
         }

@@ -134,21 +134,29 @@ fn redact(text: &str) -> String {
     text.to_owned()
 }
 
-/// The client's address, for throttling logins per client.
+/// The client's address, for throttling logins per client: the peer, or
+/// what a trusted proxy says (see `forwarded`).
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         // The extractor, not the raw extension, so that router tests can
         // supply the address with `MockConnectInfo`.
-        let ip = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
-            .await
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_else(|_| "unknown".to_owned());
-        Ok(ClientAddr(ip))
+        let Ok(ConnectInfo(peer)) =
+            ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await
+        else {
+            return Ok(ClientAddr("unknown".to_owned()));
+        };
+        let trusted = &AppState::from_ref(state).settings.trusted_proxies;
+        let ip = crate::forwarded::client_ip(peer.ip(), &parts.headers, trusted);
+        Ok(ClientAddr(ip.to_string()))
     }
 }
 

@@ -15,8 +15,10 @@ pub mod config;
 pub mod domain;
 /// The one error type, and how it becomes an HTTP response.
 pub mod error;
-/// Request extractors: the authenticated user, JSON bodies.
+/// Request extractors: the authenticated user, JSON bodies, client address.
 pub mod extract;
+/// The client's address behind trusted reverse proxies.
+pub mod forwarded;
 /// Handlers, one module per group of endpoints.
 pub mod routes;
 /// Shared state handed to every handler.

@@ -3,6 +3,7 @@
 //! prints a table of throughput, latency, errors and memory, with the
 //! ratios the targets are stated in, all measured in one run.
 
+mod cpu;
 mod load;
 mod server;
 
@@ -212,10 +213,12 @@ async fn run_all(
     let login_workers = 2 * std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
+    let before = cpu::Snapshot::take(server.pid());
     let logins = load::run(login_workers, duration, |i| {
         login_worker(&client, &base, &sessions[i].0)
     })
     .await;
+    let login_cpu = before.usage_until(&cpu::Snapshot::take(server.pid()));
 
     // /api/users/me/ at a light load, alone and while logins saturate the CPU.
     let light = 4;
@@ -282,6 +285,7 @@ async fn run_all(
         timing.2,
         timing.1 / timing.2
     );
+    println!("{name}: where the CPU went during the login scenario: {login_cpu}");
     verdicts.push((
         format!("{name}: unknown username and wrong password take the same time within 10%"),
         (timing.1 / timing.2 - 1.0).abs() <= 0.10,

@@ -97,6 +97,10 @@ impl Server {
         })
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+
     /// Peak and current resident memory of the backend, in KiB.
     pub fn memory_kib(&self) -> Option<(u64, u64)> {
         let pid = self.child.id()?;

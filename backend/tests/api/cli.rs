@@ -363,6 +363,8 @@ async fn an_invalid_setting_stops_serve_with_a_message_naming_it() {
         ("CORS_ORIGINS", "app.example"),
         ("STATIC_DIR", "no/such/dir"),
         ("LOGIN_MAX_FAILURES", "0"),
+        ("TRUSTED_PROXIES", "proxy.example"),
+        ("TRUSTED_PROXIES", "10.0.0.0/33"),
     ];
 
     for (name, value) in cases {
