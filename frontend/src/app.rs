@@ -1,7 +1,9 @@
 //! The root: the auth context, the refresh timer, the header and the routes.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
-use leptos_router::components::{ProtectedRoute, Route, Router, Routes};
+use leptos_router::NavigateOptions;
+use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::hooks::use_navigate;
 use leptos_router::path;
 
@@ -12,38 +14,20 @@ use crate::pages::{
     home::HomePage, login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
     register::RegisterPage,
 };
-use crate::routes::{Page, login_with_next};
+use crate::routes::{Page, login_after_expiry, login_with_next};
 
 #[component]
 pub fn App() -> impl IntoView {
     let auth = provide_auth();
     start_refresh_timer(auth);
 
-    // Memos, so that a token refresh (new claims, same user) re-renders
-    // nothing: a private page stays mounted and keeps what the user typed.
-    let logged_in = Memo::new(move |_| auth.logged_in());
-    let guard = move || logged_in.get();
-    let redirect = move || login_redirect(auth);
-
     view! {
         <Router>
             <AppHeader />
             <main id="main" class="container">
                 <Routes fallback=|| view! { <NotFoundPage /> }>
-                    <ProtectedRoute
-                        path=path!("/")
-                        view=HomePage
-                        condition=guard
-                        redirect_path=redirect
-                        fallback=Loading
-                    />
-                    <ProtectedRoute
-                        path=path!("/profile")
-                        view=ProfilePage
-                        condition=guard
-                        redirect_path=redirect
-                        fallback=Loading
-                    />
+                    <Route path=path!("/") view=|| view! { <Private><HomePage /></Private> } />
+                    <Route path=path!("/profile") view=|| view! { <Private><ProfilePage /></Private> } />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/register") view=RegisterPage />
                 </Routes>
@@ -52,21 +36,53 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// A page for logged-in users only: the loading state while the stored
+/// session is checked, then the page or the way to the login page.
+///
+/// Not leptos_router's `ProtectedRoute`: its `<Redirect>` takes no options and
+/// so pushes the login page on top of the private path, and Back then lands
+/// on the private path, which redirects to the login page again. Replacing
+/// the entry lets Back leave as the user expects.
+#[component]
+fn Private(children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    // A memo, so that a token refresh (new claims, same user) re-renders
+    // nothing: the page stays mounted and keeps what the user typed.
+    let logged_in = Memo::new(move |_| auth.logged_in());
+    move || match logged_in.get() {
+        Some(true) => EitherOf3::A(children()),
+        Some(false) => {
+            let options = NavigateOptions {
+                replace: true,
+                ..Default::default()
+            };
+            EitherOf3::B(view! { <Redirect path=login_redirect(auth) options=options /> })
+        }
+        None => EitherOf3::C(view! { <Loading /> }),
+    }
+}
+
 /// Where a private route sends a logged-out user: the login page, with the
-/// current path as `next` unless the user chose to log out.
+/// current path as `next` (and the expired flag when the server ended the
+/// session) unless the user chose to log out.
 fn login_redirect(auth: Auth) -> String {
-    let reason = auth.state_untracked();
+    let reason = match auth.state_untracked() {
+        AuthState::LoggedOut { reason } => reason,
+        _ => LogoutReason::NoSession,
+    };
     if matches!(
         reason,
-        AuthState::LoggedOut {
-            reason: LogoutReason::LoggedOut | LogoutReason::PasswordChanged
-        }
+        LogoutReason::LoggedOut | LogoutReason::PasswordChanged
     ) {
         return Page::Login.path().to_owned();
     }
     let location = window().location();
     let path = location.pathname().unwrap_or_default() + &location.search().unwrap_or_default();
-    login_with_next(&path)
+    if reason == LogoutReason::SessionExpired {
+        login_after_expiry(&path)
+    } else {
+        login_with_next(&path)
+    }
 }
 
 #[component]

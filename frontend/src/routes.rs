@@ -54,6 +54,17 @@ pub fn login_with_next(path: &str) -> String {
     format!("{}?next={encoded}", Page::Login.path())
 }
 
+/// The query flag that makes the login page say the session has expired.
+/// The message lives in the URL, not only in memory, so that it survives a
+/// reload of the login page; an ordinary visit to `/login` has no flag.
+pub const EXPIRED_FLAG: &str = "expired";
+
+/// `/login?next=<path>&expired=1`: where a session that the server ended
+/// sends the user.
+pub fn login_after_expiry(path: &str) -> String {
+    format!("{}&{EXPIRED_FLAG}=1", login_with_next(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

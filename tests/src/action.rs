@@ -3,8 +3,9 @@
 
 use anyhow::{Context, Result};
 use fantoccini::Client;
+use fantoccini::key::Key;
 use serde_json::json;
-use shared::TokenPair;
+use shared::{AccessClaims, TokenPair};
 
 use crate::check;
 use crate::find::{self, Target};
@@ -39,6 +40,17 @@ pub async fn fill_in(client: &Client, target: &Target, value: &str) -> Result<()
         .send_keys(value)
         .await
         .with_context(|| format!("typing into {}", target.what))
+}
+
+/// Presses Enter in the field `name`, as someone who types rather than
+/// reaches for the mouse.
+pub async fn press_enter(client: &Client, name: &str) -> Result<()> {
+    let target = find::css(format!("[name={name}]"), format!("the {name} field"));
+    check::sees(client, &target)
+        .await?
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .with_context(|| format!("pressing Enter in {}", target.what))
 }
 
 /// Presses the submit button of the form that holds the field `field`.
@@ -122,4 +134,12 @@ pub fn tamper(token: &str) -> String {
     let (head, signature) = token.rsplit_once('.').expect("a JWT has three parts");
     let first = if signature.starts_with('A') { 'B' } else { 'A' };
     format!("{head}.{first}{}", &signature[1..])
+}
+
+/// The claims of an access token, read as the app reads them (unchecked).
+pub fn access_claims(token: &str) -> Result<AccessClaims> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).context("a JWT has three parts")?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload)?;
+    Ok(serde_json::from_slice(&bytes)?)
 }

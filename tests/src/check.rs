@@ -100,3 +100,17 @@ pub async fn on_login_page_at(client: &Client, address: &str) -> Result<()> {
 pub async fn no_alerts(client: &Client) -> Result<()> {
     does_not_see(client, &find::any_alert()).await
 }
+
+/// Waits until `target` (a button) is disabled, or enabled again.
+pub async fn disabled(client: &Client, target: &Target, disabled: bool) -> Result<()> {
+    let state = if disabled { "disabled" } else { "enabled" };
+    until(
+        &format!("{} to be {state}", target.what),
+        PATIENCE,
+        async || {
+            let element = sees(client, target).await?;
+            Ok(element.is_enabled().await? != disabled)
+        },
+    )
+    .await
+}

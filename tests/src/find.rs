@@ -96,6 +96,14 @@ pub fn text(text: &str) -> Target {
     )
 }
 
+/// The short loading state a page shows while it waits (`role="status"`).
+pub fn loading() -> Target {
+    xpath(
+        "//main//*[@role='status'][starts-with(normalize-space(.), 'Loading')]",
+        "the loading state",
+    )
+}
+
 /// A `role="alert"` element that says `text`.
 pub fn alert(text: &str) -> Target {
     xpath(

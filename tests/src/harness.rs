@@ -15,6 +15,7 @@ use fantoccini::{Client, ClientBuilder};
 use futures::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
+use shared::TokenPair;
 use tempfile::TempDir;
 
 /// The workspace root (this crate is `tests/`).
@@ -164,6 +165,40 @@ impl Journey {
                 response.status(),
                 response.text().await?
             );
+        }
+        Ok(())
+    }
+
+    /// A fresh token pair for `user` straight from the API, as another tab
+    /// (or device) that logged in would get it.
+    pub async fn tokens_for(&self, user: &TestUser) -> Result<TokenPair> {
+        let response = self
+            .http
+            .post(self.url("/api/token/"))
+            .json(&json!({"username": user.username, "password": user.password}))
+            .send()
+            .await?;
+        if response.status() != 200 {
+            bail!(
+                "logging {} in through the API failed: {}",
+                user.username,
+                response.status()
+            );
+        }
+        Ok(response.json().await?)
+    }
+
+    /// Makes the server refuse `refresh` from now on, as a logout elsewhere
+    /// or a revoked session does.
+    pub async fn revoke(&self, refresh: &str) -> Result<()> {
+        let response = self
+            .http
+            .post(self.url("/api/token/blacklist/"))
+            .json(&json!({"refresh": refresh}))
+            .send()
+            .await?;
+        if response.status() != 200 {
+            bail!("revoking a refresh token failed: {}", response.status());
         }
         Ok(())
     }

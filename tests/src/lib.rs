@@ -4,11 +4,13 @@
 //!
 //! `harness` starts everything for one journey and cleans up after it,
 //! `find` names what a user looks at, `action` is what a user does, and
-//! `check` is what a user notices.
+//! `check` is what a user notices. `network` lets a journey count and hold
+//! the app's requests, to see what the user sees while one is under way.
 
 pub mod action;
 pub mod check;
 pub mod find;
 pub mod harness;
+pub mod network;
 
 pub use harness::{Journey, TestUser};

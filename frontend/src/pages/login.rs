@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::error::{FormErrors, SESSION_EXPIRED};
 use crate::auth::context::{LogoutReason, use_auth};
 use crate::components::field::{Field, FormError, Notice};
-use crate::routes::{Page, safe_next};
+use crate::routes::{EXPIRED_FLAG, Page, safe_next};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -59,6 +59,10 @@ pub fn LoginPage() -> impl IntoView {
 
     let notice = Signal::derive(move || match auth.logout_reason() {
         Some(LogoutReason::SessionExpired) => Some(SESSION_EXPIRED.to_owned()),
+        // After a reload the reason is gone from memory; the URL still says.
+        Some(LogoutReason::NoSession) if query.read().get(EXPIRED_FLAG).is_some() => {
+            Some(SESSION_EXPIRED.to_owned())
+        }
         Some(LogoutReason::PasswordChanged) => {
             Some("Your password has been changed. Please log in with the new one.".to_owned())
         }

@@ -87,11 +87,7 @@ async fn every_page_at_desktop_and_phone_width() {
 
             // The session-expired message, as a refused refresh leaves it.
             let pair = action::stored_tokens(client).await?.expect("logged in");
-            j.http
-                .post(j.url("/api/token/blacklist/"))
-                .json(&serde_json::json!({"refresh": pair.refresh}))
-                .send()
-                .await?;
+            j.revoke(&pair.refresh).await?;
             let mut broken = pair.clone();
             broken.access = action::tamper(&pair.access);
             action::store_tokens(client, &broken).await?;

@@ -1,15 +1,22 @@
 //! The browser journeys of issue 4, one module per journey, in one binary.
 //! Run with `cargo test -p e2e` after `scripts/tools.sh`.
 
+mod back_button;
 mod form_errors;
+mod forms;
 mod gallery;
 mod keep_alive;
+mod loading;
 mod logout;
 mod notes;
 mod private_routes;
 mod profile;
 mod register_and_login;
 mod reload;
+mod reread_storage;
 mod retry;
 mod session_end;
+mod session_expired_reload;
+mod single_flight;
 mod tabs;
+mod tabs_login;

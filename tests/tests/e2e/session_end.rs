@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use e2e::harness::with_access_ttl;
 use e2e::{Journey, TestUser, action, check, find};
-use serde_json::json;
 
 const EXPIRED: &str = "Your session has expired. Please log in again.";
 
@@ -32,7 +31,7 @@ async fn a_session_past_its_maximum_lifetime_ends_on_the_login_page() {
                 .at_most(Duration::from_secs(15))
                 .for_element(find::text(EXPIRED).locator())
                 .await?;
-            check::at(client, "/login?next=%2Fprofile").await?;
+            check::at(client, "/login?next=%2Fprofile&expired=1").await?;
             assert!(action::stored_tokens(client).await?.is_none());
             check::does_not_see(client, &find::any_greeting()).await?;
 
@@ -59,13 +58,7 @@ async fn a_revoked_refresh_token_ends_the_session_at_the_next_action() {
             // The session is revoked elsewhere, and the access token is no
             // longer accepted either.
             let pair = action::stored_tokens(client).await?.expect("logged in");
-            let revoked = j
-                .http
-                .post(j.url("/api/token/blacklist/"))
-                .json(&json!({"refresh": pair.refresh}))
-                .send()
-                .await?;
-            assert_eq!(revoked.status(), 200);
+            j.revoke(&pair.refresh).await?;
             let mut broken = pair.clone();
             broken.access = action::tamper(&pair.access);
             action::store_tokens(client, &broken).await?;
@@ -75,7 +68,7 @@ async fn a_revoked_refresh_token_ends_the_session_at_the_next_action() {
             action::submit(client, "title").await?;
 
             check::sees(client, &find::text(EXPIRED)).await?;
-            check::at(client, "/login?next=%2F").await?;
+            check::at(client, "/login?next=%2F&expired=1").await?;
             check::does_not_see(client, &find::any_greeting()).await?;
             Ok(())
         })
