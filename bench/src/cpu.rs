@@ -108,6 +108,22 @@ impl Snapshot {
     }
 }
 
+impl Usage {
+    /// The average of equally long periods.
+    pub fn mean(parts: &[Usage]) -> Usage {
+        let n = parts.len().max(1) as f64;
+        let sum = |f: fn(&Usage) -> f64| parts.iter().map(f).sum::<f64>() / n;
+        Usage {
+            hashing: sum(|u| u.hashing),
+            backend_other: sum(|u| u.backend_other),
+            postgres: sum(|u| u.postgres),
+            generator: sum(|u| u.generator),
+            other: sum(|u| u.other),
+            idle: sum(|u| u.idle),
+        }
+    }
+}
+
 impl std::fmt::Display for Usage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -22,6 +22,15 @@ impl Outcome {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 
+    /// Two runs of the same scenario as one.
+    pub fn merge(mut self, other: Outcome) -> Outcome {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        self.latency_us.add(&other.latency_us).ok();
+        self
+    }
+
     pub fn p50_ms(&self) -> f64 {
         self.latency_us.value_at_quantile(0.50) as f64 / 1000.0
     }

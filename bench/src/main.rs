@@ -27,7 +27,7 @@ struct Args {
     #[arg(long, default_value = "target/release/backend")]
     backend: PathBuf,
     /// Seconds each scenario runs.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 10)]
     seconds: u64,
     /// Concurrent connections of the throughput scenarios.
     #[arg(long, default_value_t = 32)]
@@ -94,9 +94,10 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Hashes per second that `threads` threads manage with the backend's own
-/// argon2 parameters: the ceiling for login throughput.
-async fn argon2_rate(threads: usize, duration: Duration) -> anyhow::Result<f64> {
+/// Hashes that `threads` threads manage in `duration` with the backend's own
+/// argon2 parameters, and the time they took: the ceiling for login
+/// throughput.
+async fn argon2_hashes(threads: usize, duration: Duration) -> anyhow::Result<(u64, Duration)> {
     let started = Instant::now();
     let tasks: Vec<_> = (0..threads)
         .map(|_| {
@@ -114,7 +115,7 @@ async fn argon2_rate(threads: usize, duration: Duration) -> anyhow::Result<f64> 
     for task in tasks {
         total += task.await??;
     }
-    Ok(total as f64 / started.elapsed().as_secs_f64())
+    Ok((total, started.elapsed()))
 }
 
 async fn run_all(
@@ -210,20 +211,37 @@ async fn run_all(
         .map(|n| n.get())
         .unwrap_or(1);
     let login_workers = 2 * cores;
-    // The ceiling, measured right before the scenario it is the ceiling of,
-    // so that a change in the machine's background load between databases
-    // does not skew the ratio.
-    let hash_rate = argon2_rate(cores, Duration::from_secs(3)).await?;
+    // The ceiling (argon2 alone, in this process) and the logins, measured
+    // in alternating slices: this machine's speed drifts by up to 10% within
+    // minutes (measured), which would go straight into the ratio if the
+    // ceiling were measured once, before or after.
+    const SLICES: u32 = 5;
+    let slice = duration / SLICES;
+    let (mut hashes, mut hashing_time) = (0, Duration::ZERO);
+    let mut logins: Option<Outcome> = None;
+    let mut login_cpu = Vec::new();
+    for _ in 0..SLICES {
+        let (done, took) = argon2_hashes(cores, slice).await?;
+        hashes += done;
+        hashing_time += took;
+        let before = cpu::Snapshot::take(server.pid());
+        let part = load::run(login_workers, slice, |i| {
+            login_worker(&client, &base, &sessions[i].0)
+        })
+        .await;
+        login_cpu.push(before.usage_until(&cpu::Snapshot::take(server.pid())));
+        logins = Some(match logins {
+            Some(so_far) => so_far.merge(part),
+            None => part,
+        });
+    }
+    let logins = logins.expect("at least one slice");
+    let login_cpu = cpu::Usage::mean(&login_cpu);
+    let hash_rate = hashes as f64 / hashing_time.as_secs_f64();
     println!(
         "{}: argon2id (m=19456, t=2, p=1) on {cores} threads: {hash_rate:.1} hashes/s",
         database.name()
     );
-    let before = cpu::Snapshot::take(server.pid());
-    let logins = load::run(login_workers, duration, |i| {
-        login_worker(&client, &base, &sessions[i].0)
-    })
-    .await;
-    let login_cpu = before.usage_until(&cpu::Snapshot::take(server.pid()));
 
     // /api/users/me/ at a light load, alone and while logins saturate the CPU.
     let light = 4;
