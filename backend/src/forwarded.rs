@@ -17,6 +17,10 @@ use ipnet::IpNet;
 /// (each proxy appends the address it received the request from) and the
 /// first address that is not itself a trusted proxy is the client.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    // A server listening on `[::]` sees IPv4 peers as `::ffff:a.b.c.d`; as
+    // such they would match no IPv4 network, and count apart from the same
+    // client seen over IPv4.
+    let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
@@ -35,8 +39,8 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
         let Some(ip) = parse_hop(hop) else {
             break;
         };
-        client = ip;
-        if !is_trusted(&ip) {
+        client = ip.to_canonical();
+        if !is_trusted(&client) {
             break;
         }
     }
@@ -148,6 +152,15 @@ mod tests {
             resolve("10.0.0.2", &["198.51.100.7, not-an-ip"], "10.0.0.0/8"),
             ip("10.0.0.2")
         );
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_are_ipv4() {
+        assert_eq!(
+            resolve("::ffff:10.0.0.2", &["198.51.100.7"], "10.0.0.0/8"),
+            ip("198.51.100.7")
+        );
+        assert_eq!(resolve("::ffff:203.0.113.9", &[], ""), ip("203.0.113.9"));
     }
 
     #[test]
