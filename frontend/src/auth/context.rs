@@ -224,14 +224,7 @@ impl Auth {
                         Some(newer) if self.adopt(&newer) => Ok(newer),
                         Some(_) => Err(RefreshError::Network("unreadable access token".into())),
                         None => {
-                            if self
-                                .state
-                                .with_untracked(|s| !matches!(s, AuthState::LoggedOut { .. }))
-                            {
-                                self.state.set(AuthState::LoggedOut {
-                                    reason: LogoutReason::LoggedOut,
-                                });
-                            }
+                            self.logged_out_elsewhere();
                             Err(RefreshError::SessionExpired)
                         }
                     };
@@ -309,16 +302,21 @@ impl Auth {
             Some(pair) => {
                 self.adopt(&pair);
             }
-            None => {
-                if self
-                    .state
-                    .with_untracked(|s| !matches!(s, AuthState::LoggedOut { .. }))
-                {
-                    self.state.set(AuthState::LoggedOut {
-                        reason: LogoutReason::LoggedOut,
-                    });
-                }
-            }
+            None => self.logged_out_elsewhere(),
+        }
+    }
+
+    /// The session ended in another tab (its storage is empty): logged out
+    /// here too, unless already logged out, so that a reason already shown
+    /// (such as an expired session) is not replaced.
+    fn logged_out_elsewhere(self) {
+        if self
+            .state
+            .with_untracked(|s| !matches!(s, AuthState::LoggedOut { .. }))
+        {
+            self.state.set(AuthState::LoggedOut {
+                reason: LogoutReason::LoggedOut,
+            });
         }
     }
 
