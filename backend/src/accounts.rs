@@ -1,10 +1,31 @@
 //! Creating accounts, for the register endpoint, the CLI and the demo users.
 
-use crate::auth::password;
+use crate::auth::{password, rate_limit};
 use crate::domain::NewUser;
 use crate::error::{ApiError, is_unique_violation};
+use crate::extract::ClientAddr;
+use crate::state::AppState;
 use crate::store::users::{self, NewUserRow, UserRow};
 use crate::store::{Db, now_micros};
+
+/// A registration over HTTP from `client`: counted against the address's
+/// hourly limit before the password is hashed, and given back if it
+/// created nothing.
+pub async fn create_user_from(
+    state: &AppState,
+    client: &ClientAddr,
+    user: NewUser,
+) -> Result<UserRow, ApiError> {
+    let key = client.key();
+    let _place = crate::auth::session::admit(state, &key).await?;
+    let max = state.settings.register_max_per_address;
+    rate_limit::reserve_registration(&state.db, max, &key, now_micros()).await?;
+    let created = create_user(&state.db, user).await;
+    if created.is_err() {
+        rate_limit::registration_failed(&state.db.pool, &key).await?;
+    }
+    created
+}
 
 pub const USERNAME_TAKEN: &str = "A user with that username already exists.";
 

@@ -21,11 +21,12 @@ use tower_http::trace::TraceLayer;
 use crate::auth::jwt::Jwt;
 use crate::auth::keys::SigningKeys;
 use crate::auth::password;
+use crate::auth::rate_limit;
 use crate::config::Settings;
 use crate::error::{ApiError, InternalCause};
 use crate::routes;
 use crate::state::AppState;
-use crate::store::{Db, attempts, now_micros, tokens};
+use crate::store::{Db, now_micros, throttle, tokens};
 
 /// API.md: request bodies over 64 KiB are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -135,6 +136,7 @@ impl App {
             db,
             jwt: Arc::new(jwt),
             settings: Arc::new(settings),
+            hash_queue: Arc::default(),
         };
         Ok(App {
             listener,
@@ -178,12 +180,12 @@ impl App {
     }
 }
 
-/// Deletes expired refresh tokens and login failures that no longer count.
+/// Deletes expired refresh tokens and throttle windows that no longer count.
 pub async fn flush_expired(state: &AppState) -> Result<(u64, u64), sqlx::Error> {
     let now = now_micros();
-    let window = state.settings.login_limit.window.as_micros() as i64;
+    let window = rate_limit::longest_window(&state.settings.login_limit).as_micros() as i64;
     let tokens = tokens::delete_expired(&state.db.pool, now).await?;
-    let failures = attempts::delete_before(&state.db.pool, now - window).await?;
+    let failures = throttle::delete_before(&state.db.pool, now - window).await?;
     Ok((tokens, failures))
 }
 

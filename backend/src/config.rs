@@ -43,6 +43,13 @@ pub struct ServeArgs {
     /// Window in which failed logins are counted, in seconds.
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: u64,
+    /// Failed logins per client address, across all usernames, in the
+    /// window before that address's logins are refused (IPv6: per /64).
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 100)]
+    pub login_max_failures_per_address: u32,
+    /// Registrations per client address per hour (IPv6: per /64).
+    #[arg(long, env = "REGISTER_MAX_PER_ADDRESS", default_value_t = 100)]
+    pub register_max_per_address: u32,
     /// Signing algorithm: `HS256` or `EdDSA`.
     #[arg(long, env = "JWT_ALG", default_value = "HS256")]
     pub jwt_alg: String,
@@ -120,7 +127,10 @@ pub struct TokenSettings {
 /// Login throttling.
 #[derive(Debug, Clone)]
 pub struct LoginLimit {
+    /// Per username and client address.
     pub max_failures: u32,
+    /// Per client address, across usernames.
+    pub max_failures_per_address: u32,
     pub window: Duration,
 }
 
@@ -131,6 +141,8 @@ pub struct Settings {
     pub database_url: String,
     pub tokens: TokenSettings,
     pub login_limit: LoginLimit,
+    /// Registrations per client address per hour.
+    pub register_max_per_address: u32,
     pub signing: Signing,
     pub auth_prefixes: Vec<String>,
     /// Empty: no CORS headers. `["*"]`: any origin.
@@ -195,8 +207,18 @@ impl TryFrom<ServeArgs> for Settings {
         if args.login_max_failures == 0 {
             return Err(invalid("LOGIN_MAX_FAILURES", "must be at least 1"));
         }
+        if args.login_max_failures_per_address == 0 {
+            return Err(invalid(
+                "LOGIN_MAX_FAILURES_PER_ADDRESS",
+                "must be at least 1",
+            ));
+        }
+        if args.register_max_per_address == 0 {
+            return Err(invalid("REGISTER_MAX_PER_ADDRESS", "must be at least 1"));
+        }
         let login_limit = LoginLimit {
             max_failures: args.login_max_failures,
+            max_failures_per_address: args.login_max_failures_per_address,
             window: positive("LOGIN_WINDOW_SECS", args.login_window_secs)?,
         };
         let signing = match args.jwt_alg.as_str() {
@@ -260,6 +282,7 @@ impl TryFrom<ServeArgs> for Settings {
             database_url,
             tokens,
             login_limit,
+            register_max_per_address: args.register_max_per_address,
             signing,
             auth_prefixes,
             cors_origins,
@@ -295,8 +318,10 @@ impl Settings {
             },
             login_limit: LoginLimit {
                 max_failures: 5,
+                max_failures_per_address: 100,
                 window: Duration::from_secs(900),
             },
+            register_max_per_address: 100,
             signing: Signing::Hs256 {
                 secret: None,
                 secret_file: dir.join("jwt-secret"),
@@ -359,6 +384,17 @@ mod tests {
     fn an_unknown_database_is_refused() {
         let err = parse(&["--database-url", "mysql://x"]).unwrap_err();
         assert_eq!(err.name, "DATABASE_URL");
+    }
+
+    #[test]
+    fn address_limits_must_allow_something() {
+        let err = parse(&["--login-max-failures-per-address", "0"]).unwrap_err();
+        assert_eq!(err.name, "LOGIN_MAX_FAILURES_PER_ADDRESS");
+        let err = parse(&["--register-max-per-address", "0"]).unwrap_err();
+        assert_eq!(err.name, "REGISTER_MAX_PER_ADDRESS");
+        let settings = parse(&[]).unwrap();
+        assert_eq!(settings.login_limit.max_failures_per_address, 100);
+        assert_eq!(settings.register_max_per_address, 100);
     }
 
     #[test]

@@ -6,6 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::{ErrorBody, FieldErrors};
 
+pub use crate::auth::rate_limit::Limited;
+use crate::auth::rate_limit::RateLimitError;
+
 /// Sent with every 401, as API.md requires.
 const WWW_AUTHENTICATE: &str = r#"Bearer realm="api""#;
 
@@ -36,7 +39,7 @@ pub enum ApiError {
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("throttled for {retry_after} s")]
-    Throttled { retry_after: u64 },
+    Throttled { what: Limited, retry_after: u64 },
     #[error("service unavailable")]
     Unavailable,
     #[error(transparent)]
@@ -46,6 +49,17 @@ pub enum ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         ApiError::Internal(err.into())
+    }
+}
+
+impl From<RateLimitError> for ApiError {
+    fn from(err: RateLimitError) -> Self {
+        match err {
+            RateLimitError::Throttled { what, retry_after } => {
+                ApiError::Throttled { what, retry_after }
+            }
+            RateLimitError::Database(e) => e.into(),
+        }
     }
 }
 
@@ -91,9 +105,17 @@ impl ApiError {
             ApiError::UnsupportedMediaType => {
                 "Unsupported media type: send the body as application/json.".into()
             }
-            ApiError::Throttled { retry_after } => {
-                format!("Too many failed login attempts. Try again in {retry_after} seconds.")
-            }
+            ApiError::Throttled { what, retry_after } => match what {
+                Limited::Logins => {
+                    format!("Too many failed login attempts. Try again in {retry_after} seconds.")
+                }
+                Limited::Registrations => format!(
+                    "Too many accounts were registered from this address. Try again in {retry_after} seconds."
+                ),
+                Limited::Busy => format!(
+                    "Too many requests from this address at once. Try again in {retry_after} seconds."
+                ),
+            },
             ApiError::Unavailable => "Service unavailable.".into(),
             // The cause goes to the log, never to the client.
             ApiError::Internal(_) => "A server error occurred.".into(),
@@ -129,7 +151,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static(WWW_AUTHENTICATE),
                 );
             }
-            ApiError::Throttled { retry_after } => {
+            ApiError::Throttled { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             _ => {}
@@ -186,7 +208,11 @@ mod tests {
 
     #[tokio::test]
     async fn throttling_says_when_to_retry() {
-        let response = ApiError::Throttled { retry_after: 42 }.into_response();
+        let response = ApiError::Throttled {
+            what: Limited::Logins,
+            retry_after: 42,
+        }
+        .into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "42");
     }

@@ -1,6 +1,6 @@
 //! Request extractors: the authenticated user, JSON bodies, client address.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
@@ -9,17 +9,21 @@ use axum::http::{HeaderValue, StatusCode, header};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use shared::AccessClaims;
 
 use crate::auth::jwt::reason;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::users::{self, UserRow};
 
-/// The caller, proven by a valid access token.
+/// The caller, proven by a valid access token, whose account still exists
+/// and is active.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub user_id: i64,
     pub username: String,
-    pub jti: String,
+    /// The account as it is now, read while checking the token.
+    pub user: UserRow,
 }
 
 impl<S> FromRequestParts<S> for AuthUser
@@ -31,9 +35,22 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
-        match parts.headers.get(header::AUTHORIZATION) {
-            None => Err(ApiError::NotAuthenticated),
-            Some(value) => from_authorization(&state, value),
+        let claims = match parts.headers.get(header::AUTHORIZATION) {
+            None => return Err(ApiError::NotAuthenticated),
+            Some(value) => from_authorization(&state, value)?,
+        };
+        // Access tokens live until `exp`, but not past their account: a
+        // deactivated or deleted user is refused at once (as simplejwt's
+        // `get_user` does), and no handler has to cope with a missing user.
+        let user = users::find(&state.db.pool, claims.user_id).await?;
+        match user {
+            Some(user) if user.is_active != 0 => Ok(AuthUser {
+                user_id: claims.user_id,
+                username: user.username.clone(),
+                user,
+            }),
+            Some(_) => Err(ApiError::TokenInvalid(reason::USER_INACTIVE)),
+            None => Err(ApiError::TokenInvalid(reason::USER_NOT_FOUND)),
         }
     }
 }
@@ -41,7 +58,7 @@ where
 /// Parses `Authorization: <prefix> <access token>`. A header with a prefix we
 /// do not accept counts as no credentials, as in simplejwt, so that other
 /// schemes (Basic, say) are not mistaken for bad tokens.
-fn from_authorization(state: &AppState, value: &HeaderValue) -> Result<AuthUser, ApiError> {
+fn from_authorization(state: &AppState, value: &HeaderValue) -> Result<AccessClaims, ApiError> {
     let Ok(value) = value.to_str() else {
         tracing::debug!("authorization header is not ASCII");
         return Err(ApiError::TokenInvalid(reason::BAD_HEADER));
@@ -59,15 +76,10 @@ fn from_authorization(state: &AppState, value: &HeaderValue) -> Result<AuthUser,
     let now = chrono::Utc::now().timestamp();
     // Only access tokens: the decoder checks the algorithm, signature,
     // expiry and `token_type`. Access tokens are not blacklisted (API.md:
-    // they live until `exp`), so no database lookup is needed here.
-    let claims = state.jwt.decode_access(token, now).map_err(|why| {
+    // they live until `exp`).
+    state.jwt.decode_access(token, now).map_err(|why| {
         tracing::debug!(why, "access token refused");
         ApiError::TokenInvalid(why)
-    })?;
-    Ok(AuthUser {
-        user_id: claims.user_id,
-        username: claims.username,
-        jti: claims.jti,
     })
 }
 
@@ -134,10 +146,29 @@ fn redact(text: &str) -> String {
     text.to_owned()
 }
 
-/// The client's address, for throttling logins per client: the peer, or
-/// what a trusted proxy says (see `forwarded`).
+/// The client's address, for throttling per client: the peer, or what a
+/// trusted proxy says (see `forwarded`); `None` only when the server was
+/// built without connection info (some router tests).
 #[derive(Debug, Clone)]
-pub struct ClientAddr(pub String);
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl ClientAddr {
+    /// What the throttles count by: the address, or an IPv6 client's /64.
+    pub fn key(&self) -> String {
+        self.0
+            .map(crate::forwarded::network_key)
+            .unwrap_or_else(|| "unknown".to_owned())
+    }
+}
+
+impl std::fmt::Display for ClientAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => f.write_str("unknown"),
+        }
+    }
+}
 
 impl<S> FromRequestParts<S> for ClientAddr
 where
@@ -152,11 +183,11 @@ where
         let Ok(ConnectInfo(peer)) =
             ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await
         else {
-            return Ok(ClientAddr("unknown".to_owned()));
+            return Ok(ClientAddr(None));
         };
         let trusted = &AppState::from_ref(state).settings.trusted_proxies;
         let ip = crate::forwarded::client_ip(peer.ip(), &parts.headers, trusted);
-        Ok(ClientAddr(ip.to_string()))
+        Ok(ClientAddr(Some(ip)))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::hash_queue::HashQueue;
 use crate::auth::jwt::Jwt;
 use crate::config::Settings;
 use crate::store::Db;
@@ -11,4 +12,6 @@ pub struct AppState {
     pub db: Db,
     pub jwt: Arc<Jwt>,
     pub settings: Arc<Settings>,
+    /// Per-address admission to password hashing, per server.
+    pub hash_queue: Arc<HashQueue>,
 }

@@ -17,6 +17,9 @@ pub mod reason {
     pub const WRONG_TYPE: &str = "Token has wrong type";
     pub const BLACKLISTED: &str = "Token is blacklisted";
     pub const USER_NOT_FOUND: &str = "User not found";
+    pub const USER_INACTIVE: &str = "User is inactive";
+    /// simplejwt's words for a refresh token whose user is gone or inactive.
+    pub const NO_ACTIVE_ACCOUNT: &str = "No active account found for the given token.";
     pub const BAD_HEADER: &str = "Authorization header must contain two space-delimited values";
 }
 

@@ -1,96 +1,234 @@
-//! Login throttling (API.md, "Login rate limit"): after N failures for one
-//! username from one client address within the window, every login for that
-//! pair is refused, even with the right password, until the window passes.
-//! The counts live in the database, so all instances share them.
+//! Throttling (API.md "Login rate limit" and "Hardening rules"): which
+//! buckets an attempt counts in, and what a full bucket answers.
+//!
+//! - A username from one client address: `LOGIN_MAX_FAILURES` failed logins
+//!   or `current_password` checks in `LOGIN_WINDOW_SECS`; a success empties it.
+//! - A client address across all usernames: `LOGIN_MAX_FAILURES_PER_ADDRESS`
+//!   failures in the same window, so that trying many usernames from one
+//!   address is limited too.
+//! - Registrations from a client address: `REGISTER_MAX_PER_ADDRESS` an hour.
+//!
+//! Every attempt is counted before its password is hashed (the reservation
+//! is the count), so however many arrive at once, no more are checked than
+//! the limit allows. The counts live in the database, shared by every
+//! instance. An IPv6 client counts per /64, the block one subscriber gets.
+
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
 
 use crate::config::LoginLimit;
-use crate::error::ApiError;
-use crate::store::attempts::Recent;
+use crate::store::throttle::{self, Bucket};
+use sqlx::any::AnyExecutor as Executor;
 
 const MICROS: i64 = 1_000_000;
 
-/// Failures at or before this time (µs) no longer count.
-pub fn window_start(limit: &LoginLimit, now: i64) -> i64 {
-    now - limit.window.as_micros() as i64
+/// Registrations are counted per hour.
+pub const REGISTER_WINDOW: Duration = Duration::from_secs(3600);
+
+/// What a full bucket refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    Logins,
+    Registrations,
+    /// Too many hashes of one address waiting at once (`hash_queue`).
+    Busy,
 }
 
-/// `Err(Throttled)` if the pair has used up its failures in the window
-/// (`recent` counted since [`window_start`]); `now` in µs.
-pub fn check(limit: &LoginLimit, recent: Recent, now: i64) -> Result<(), ApiError> {
-    if recent.count < i64::from(limit.max_failures) {
-        return Ok(());
+#[derive(Debug, thiserror::Error)]
+pub enum RateLimitError {
+    #[error("too many attempts; retry after {retry_after} s")]
+    Throttled { what: Limited, retry_after: u64 },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The buckets of one login (or `current_password` check) by `username`
+/// from `client`.
+#[derive(Debug, Clone)]
+pub struct LoginBuckets {
+    client: String,
+    /// A digest, not the name: a username field sometimes holds a password
+    /// typed in the wrong box, and the database need not keep it.
+    username: String,
+}
+
+impl LoginBuckets {
+    pub fn new(client: &str, username: &str) -> Self {
+        let digest = Sha256::digest(username.as_bytes());
+        LoginBuckets {
+            client: client.to_owned(),
+            username: digest.iter().take(16).map(|b| format!("{b:02x}")).collect(),
+        }
     }
-    // The limit lifts when the oldest counted failure leaves the window.
-    let window = limit.window.as_micros() as i64;
-    let lifts_at = recent.oldest.unwrap_or(now) + window;
-    let retry_after = ((lifts_at - now + MICROS - 1) / MICROS).max(1) as u64;
-    tracing::info!(failures = recent.count, "login throttled");
-    Err(ApiError::Throttled { retry_after })
+
+    fn pair(&self) -> Bucket<'_> {
+        Bucket {
+            kind: "login",
+            client: &self.client,
+            username: &self.username,
+        }
+    }
+
+    fn address(&self) -> Bucket<'_> {
+        Bucket {
+            kind: "login_address",
+            client: &self.client,
+            username: "",
+        }
+    }
+}
+
+/// Counts one login attempt, or refuses it if its address or its username
+/// from that address has used up its failures.
+pub async fn reserve_login(
+    db: &crate::store::Db,
+    limit: &LoginLimit,
+    buckets: &LoginBuckets,
+    now: i64,
+) -> Result<(), RateLimitError> {
+    let window = micros(limit.window);
+    let address = buckets.address();
+    if throttle::take(
+        &db.pool,
+        address,
+        limit.max_failures_per_address,
+        window,
+        now,
+    )
+    .await?
+    .is_none()
+    {
+        return Err(refusal(db, address, Limited::Logins, window, now).await);
+    }
+    let pair = buckets.pair();
+    if throttle::take(&db.pool, pair, limit.max_failures, window, now)
+        .await?
+        .is_none()
+    {
+        // Refused before any check: it is no failure of the address.
+        throttle::give_back(&db.pool, address).await?;
+        return Err(refusal(db, pair, Limited::Logins, window, now).await);
+    }
+    Ok(())
+}
+
+/// A login whose password was right: its username's count starts again, and
+/// its reservation is no failure of the address.
+pub async fn login_succeeded(
+    conn: &mut sqlx::AnyConnection,
+    buckets: &LoginBuckets,
+) -> Result<(), sqlx::Error> {
+    throttle::clear(&mut *conn, buckets.pair()).await?;
+    throttle::give_back(&mut *conn, buckets.address()).await
+}
+
+/// Counts one registration from `client`, or refuses it.
+pub async fn reserve_registration(
+    db: &crate::store::Db,
+    max_per_address: u32,
+    client: &str,
+    now: i64,
+) -> Result<(), RateLimitError> {
+    let bucket = registration_bucket(client);
+    let window = micros(REGISTER_WINDOW);
+    if throttle::take(&db.pool, bucket, max_per_address, window, now)
+        .await?
+        .is_none()
+    {
+        return Err(refusal(db, bucket, Limited::Registrations, window, now).await);
+    }
+    Ok(())
+}
+
+/// A registration that created nothing (a taken username) does not count.
+pub async fn registration_failed<'e>(
+    db: impl Executor<'e>,
+    client: &str,
+) -> Result<(), sqlx::Error> {
+    throttle::give_back(db, registration_bucket(client)).await
+}
+
+fn registration_bucket(client: &str) -> Bucket<'_> {
+    Bucket {
+        kind: "register",
+        client,
+        username: "",
+    }
+}
+
+/// The refusal of a full bucket, with when its window ends.
+async fn refusal(
+    db: &crate::store::Db,
+    bucket: Bucket<'_>,
+    what: Limited,
+    window: i64,
+    now: i64,
+) -> RateLimitError {
+    match throttle::window_start(&db.pool, bucket).await {
+        Ok(started) => {
+            let retry_after = retry_after(started.unwrap_or(now) + window, now);
+            tracing::info!(kind = bucket.kind, retry_after, "throttled");
+            RateLimitError::Throttled { what, retry_after }
+        }
+        Err(e) => RateLimitError::Database(e),
+    }
+}
+
+/// Whole seconds until `lifts_at` (µs), at least one.
+pub fn retry_after(lifts_at: i64, now: i64) -> u64 {
+    ((lifts_at - now + MICROS - 1) / MICROS).max(1) as u64
+}
+
+/// The longest window any bucket has: older rows no longer count.
+pub fn longest_window(limit: &LoginLimit) -> Duration {
+    limit.window.max(REGISTER_WINDOW)
+}
+
+fn micros(d: Duration) -> i64 {
+    d.as_micros() as i64
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
-    const LIMIT: LoginLimit = LoginLimit {
-        max_failures: 3,
-        window: Duration::from_secs(60),
-    };
     const NOW: i64 = 1_000 * MICROS;
 
-    fn retry_after(recent: Recent) -> Option<u64> {
-        match check(&LIMIT, recent, NOW) {
-            Ok(()) => None,
-            Err(ApiError::Throttled { retry_after }) => Some(retry_after),
-            Err(other) => panic!("unexpected {other:?}"),
-        }
-    }
-
     #[test]
-    fn below_the_limit_passes() {
-        assert_eq!(
-            retry_after(Recent {
-                count: 0,
-                oldest: None
-            }),
-            None
-        );
-        let two = Recent {
-            count: 2,
-            oldest: Some(NOW - MICROS),
-        };
-        assert_eq!(retry_after(two), None);
-    }
-
-    #[test]
-    fn at_the_limit_waits_until_the_oldest_failure_leaves_the_window() {
-        let oldest = NOW - 20 * MICROS;
-        let three = Recent {
-            count: 3,
-            oldest: Some(oldest),
-        };
-        assert_eq!(retry_after(three), Some(40));
-        // A part of a second still to wait is a whole second.
-        let three = Recent {
-            count: 3,
-            oldest: Some(oldest + 1),
-        };
-        assert_eq!(retry_after(three), Some(41));
+    fn retry_after_rounds_up_to_whole_seconds() {
+        assert_eq!(retry_after(NOW + 40 * MICROS, NOW), 40);
+        assert_eq!(retry_after(NOW + 40 * MICROS + 1, NOW), 41);
     }
 
     #[test]
     fn never_asks_for_less_than_a_second() {
-        let edge = Recent {
-            count: 5,
-            oldest: Some(NOW - 60 * MICROS + 1),
-        };
-        assert_eq!(retry_after(edge), Some(1));
+        assert_eq!(retry_after(NOW + 1, NOW), 1);
+        assert_eq!(retry_after(NOW - 5 * MICROS, NOW), 1);
     }
 
     #[test]
-    fn the_window_starts_its_length_before_now() {
-        assert_eq!(window_start(&LIMIT, NOW), NOW - 60 * MICROS);
+    fn usernames_are_kept_as_digests() {
+        let buckets = LoginBuckets::new("10.0.0.1", "hunter2");
+        assert_eq!(buckets.username.len(), 32);
+        assert!(!buckets.username.contains("hunter2"));
+        assert_eq!(
+            buckets.username,
+            LoginBuckets::new("10.0.0.2", "hunter2").username
+        );
+        assert_ne!(
+            buckets.username,
+            LoginBuckets::new("10.0.0.1", "hunter3").username
+        );
+    }
+
+    #[test]
+    fn old_rows_are_kept_for_the_longest_window() {
+        let limit = LoginLimit {
+            max_failures: 5,
+            max_failures_per_address: 100,
+            window: Duration::from_secs(60),
+        };
+        assert_eq!(longest_window(&limit), REGISTER_WINDOW);
     }
 }

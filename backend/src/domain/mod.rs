@@ -5,7 +5,7 @@ mod email;
 mod name;
 mod note;
 mod password;
-mod username;
+pub mod username;
 
 pub use email::Email;
 pub use name::PersonName;

@@ -1,12 +1,25 @@
-/// A username as Django accepts it: 1–150 of letters, digits and `@.+-_`.
+use unicode_normalization::UnicodeNormalization;
+
+/// A username as Django accepts it: 1–150 of letters, digits and `@.+-_`,
+/// in NFKC form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 pub const MAX_LEN: usize = 150;
 
+/// The form a username is stored and looked up in: NFKC, as Django's
+/// `normalize_username`, so that `ｕｓｅｒ1` (fullwidth) and `user1` are one
+/// name and nobody can register a look-alike of someone else's; then
+/// trimmed, at login as at registration.
+pub fn normalize(raw: &str) -> String {
+    let normalized: String = raw.nfkc().collect();
+    normalized.trim().to_owned()
+}
+
 impl Username {
     pub fn parse(raw: String) -> Result<Self, String> {
-        let trimmed = raw.trim();
+        let normalized = normalize(&raw);
+        let trimmed = normalized.as_str();
         if trimmed.is_empty() {
             return Err(shared::error::REQUIRED.to_owned());
         }
@@ -52,6 +65,22 @@ mod tests {
     fn spaces_and_slashes_are_refused() {
         assert!(Username::parse("sam smith".into()).is_err());
         assert!(Username::parse("a/b".into()).is_err());
+    }
+
+    #[test]
+    fn compatibility_forms_are_one_name() {
+        // Expected values from Python's unicodedata.normalize("NFKC", …),
+        // which Django's normalize_username applies.
+        for (raw, stored) in [
+            ("\u{ff55}\u{ff53}\u{ff45}\u{ff52}\u{ff11}", "user1"),
+            ("\u{2167}", "VIII"),
+            ("\u{fb01}x", "fix"),
+            ("e\u{301}", "\u{e9}"),
+            ("\u{3000}sam\u{3000}", "sam"),
+        ] {
+            assert_eq!(Username::parse(raw.into()).unwrap().as_str(), stored);
+            assert_eq!(normalize(raw), stored);
+        }
     }
 
     #[test]

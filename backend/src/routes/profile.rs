@@ -22,11 +22,8 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-async fn get_profile(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Profile>> {
-    let user = users::find(&state.db.pool, auth.user_id)
-        .await?
-        .ok_or(ApiError::TokenInvalid(reason::USER_NOT_FOUND))?;
-    Ok(Json(user.into()))
+async fn get_profile(auth: AuthUser) -> Json<Profile> {
+    Json(auth.user.into())
 }
 
 /// Changes any of `first_name`, `last_name`, `email`; an invalid field

@@ -10,13 +10,12 @@ use shared::{Empty, LoginBody, RefreshBody, TokenPair, TokenType, VerifyBody};
 
 use super::route;
 use crate::auth::jwt::reason;
-use crate::auth::{password, random_id, rate_limit};
+use crate::auth::session;
 use crate::domain::required;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
-use crate::store::tokens::{NewRefreshToken, Spent};
-use crate::store::{attempts, now_micros, tokens};
+use crate::store::{now_micros, tokens};
 
 const MICROS: i64 = 1_000_000;
 
@@ -34,7 +33,6 @@ fn field(name: &str, value: Option<String>) -> ApiResult<String> {
 }
 
 /// API.md `POST /api/token/`: a new session's token pair.
-#[tracing::instrument(skip_all, fields(client = %client.0))]
 async fn login(
     State(state): State<AppState>,
     client: ClientAddr,
@@ -46,114 +44,27 @@ async fn login(
     let (Some(username), Some(pass)) = (username, pass) else {
         return Err(ApiError::Fields(errors));
     };
-    let db = &state.db.pool;
-    let now = now_micros();
-    let since = rate_limit::window_start(&state.settings.login_limit, now);
-    let (recent, found) = attempts::before_login(db, &username, &client.0, since).await?;
-    rate_limit::check(&state.settings.login_limit, recent, now)?;
-    let (stored, account) = match found {
-        Some(c) => (Some(c.hash), Some((c.id, c.username, c.active))),
-        None => (None, None),
-    };
-    // Always one full verification, known user or not (see password::verify).
-    let matches = password::verify(pass, stored).await?;
-    let Some((user_id, username, true)) = account.filter(|_| matches) else {
-        attempts::record(db, &username, &client.0, now).await?;
-        tracing::info!("login failed");
-        return Err(ApiError::BadCredentials);
-    };
-    // A success resets the count; with nothing counted, skip the write.
-    if recent.count > 0 {
-        attempts::clear(db, &username, &client.0).await?;
-    }
-
-    let now_secs = now / MICROS;
-    let sid = random_id();
-    let (refresh, claims) = state
-        .jwt
-        .issue_refresh(user_id, &username, &sid, now_secs, now_secs)?;
-    tokens::insert(db, &new_row(&claims, now)).await?;
-    let access = state.jwt.issue_access(user_id, &username, now_secs)?;
-    tracing::info!(user_id, "logged in");
-    Ok(Json(TokenPair { access, refresh }))
+    let username = crate::domain::username::normalize(&username);
+    let pair = session::login(&state, &client, &username, pass).await?;
+    Ok(Json(pair))
 }
 
-fn new_row(claims: &shared::RefreshClaims, now: i64) -> NewRefreshToken<'_> {
-    NewRefreshToken {
-        jti: &claims.jti,
-        user_id: claims.user_id,
-        sid: &claims.sid,
-        created_at: now,
-        expires_at: claims.exp * MICROS,
-    }
-}
-
-/// API.md `POST /api/token/refresh/`: rotates the refresh token. Exactly one
-/// of any number of concurrent refreshes with the same token wins; the others,
-/// and any later use, are refused, and a use after the reuse grace revokes
-/// the whole session (the token was probably stolen).
-#[tracing::instrument(skip_all)]
+/// API.md `POST /api/token/refresh/`: rotates the refresh token, or with
+/// `ROTATE_REFRESH_TOKENS=false` only issues a new access token.
 async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> ApiResult<Response> {
     let token = field("refresh", body.refresh)?;
-    let now = now_micros();
-    let now_secs = now / MICROS;
     let claims = state
         .jwt
-        .decode_refresh(&token, now_secs)
+        .decode_refresh(&token, now_micros() / MICROS)
         .map_err(ApiError::TokenInvalid)?;
-
     if !state.jwt.settings().rotate {
-        return match tokens::state(&state.db.pool, &claims.jti).await? {
-            Some(None) => {
-                let access = state
-                    .jwt
-                    .issue_access(claims.user_id, &claims.username, now_secs)?;
-                Ok(Json(json!({ "access": access })).into_response())
-            }
-            Some(Some(_)) => Err(ApiError::TokenInvalid(reason::BLACKLISTED)),
-            None => Err(ApiError::TokenInvalid(reason::INVALID)),
-        };
+        let access = session::refresh_access(&state, &claims).await?;
+        return Ok(Json(json!({ "access": access })).into_response());
     }
-
-    // The conditional update comes first so that, on SQLite, the transaction
-    // takes the write lock at once and waits its turn instead of failing.
-    let mut tx = state.db.begin().await?;
-    if tokens::claim_rotation(&mut *tx, &claims.jti, now).await? {
-        let (refresh, next) = state.jwt.issue_refresh(
-            claims.user_id,
-            &claims.username,
-            &claims.sid,
-            claims.auth_time,
-            now_secs,
-        )?;
-        tokens::insert(&mut *tx, &new_row(&next, now)).await?;
-        tx.commit().await?;
-        let access = state
-            .jwt
-            .issue_access(claims.user_id, &claims.username, now_secs)?;
-        return Ok(Json(TokenPair { access, refresh }).into_response());
-    }
-    let outcome = match tokens::state(&mut *tx, &claims.jti).await? {
-        None => reason::INVALID,
-        Some(Some(Spent::Rotated(at)))
-            if now - at > state.jwt.settings().reuse_grace.as_micros() as i64 =>
-        {
-            let revoked = tokens::revoke_session(&mut *tx, &claims.sid, now).await?;
-            tracing::warn!(
-                user_id = claims.user_id,
-                sid = %claims.sid,
-                revoked,
-                "refresh token reused after rotation: session revoked"
-            );
-            reason::BLACKLISTED
-        }
-        Some(_) => reason::BLACKLISTED,
-    };
-    tx.commit().await?;
-    Err(ApiError::TokenInvalid(outcome))
+    Ok(Json(session::rotate(&state, &claims).await?).into_response())
 }
 
 /// API.md `POST /api/token/verify/`: 200 `{}` for a valid token of either

@@ -7,14 +7,12 @@ use axum::{Json, Router};
 use shared::{FieldErrors, RegisterBody, SetPasswordBody, User};
 
 use super::route;
-use crate::accounts::create_user;
-use crate::auth::jwt::reason;
-use crate::auth::password;
+use crate::accounts::create_user_from;
+use crate::auth::{password, session};
 use crate::domain::{NewPassword, NewUser, collect, required};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, AuthUser};
+use crate::extract::{ApiJson, AuthUser, ClientAddr};
 use crate::state::AppState;
-use crate::store::{now_micros, tokens, users};
 
 pub fn router() -> Router<AppState> {
     let r = route(Router::new(), "/api/users/", post(register));
@@ -22,29 +20,30 @@ pub fn router() -> Router<AppState> {
     route(r, "/api/users/set_password/", post(set_password))
 }
 
-/// API.md `POST /api/users/`: 201 with the new user.
+/// API.md `POST /api/users/`: 201 with the new user; at most
+/// `REGISTER_MAX_PER_ADDRESS` an hour from one client address.
 async fn register(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let user = NewUser::try_from(body)?;
-    let created = create_user(&state.db, user).await?;
+    let created = create_user_from(&state, &client, user).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// API.md `GET /api/users/me/`.
-async fn me(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<User>> {
-    let user = users::find(&state.db.pool, auth.user_id)
-        .await?
-        .ok_or(ApiError::TokenInvalid(reason::USER_NOT_FOUND))?;
-    Ok(Json(user.into()))
+async fn me(auth: AuthUser) -> Json<User> {
+    Json(auth.user.into())
 }
 
 /// API.md `POST /api/users/set_password/`: 204, and every session of the
-/// user ends (all their refresh tokens are blacklisted).
+/// user ends (all their refresh tokens are blacklisted). A wrong
+/// `current_password` counts as a failed login of the user.
 #[tracing::instrument(skip_all, fields(user_id = auth.user_id))]
 async fn set_password(
     State(state): State<AppState>,
+    client: ClientAddr,
     auth: AuthUser,
     ApiJson(body): ApiJson<SetPasswordBody>,
 ) -> ApiResult<StatusCode> {
@@ -58,10 +57,9 @@ async fn set_password(
     let (Some(current), Some(new)) = (current, new) else {
         return Err(ApiError::Fields(errors));
     };
-    let stored = users::password_hash(&state.db.pool, auth.user_id)
+    if !session::check_current_password(&state, &client, auth.user_id, &auth.username, current)
         .await?
-        .ok_or(ApiError::TokenInvalid(reason::USER_NOT_FOUND))?;
-    if !password::verify(current, Some(stored)).await? {
+    {
         return Err(ApiError::field("current_password", "Invalid password."));
     }
     let new = NewPassword::parse(new, &auth.username).map_err(|reasons| {
@@ -72,10 +70,6 @@ async fn set_password(
         ApiError::Fields(errors)
     })?;
     let hash = password::hash(new.expose().to_owned()).await?;
-    let mut tx = state.db.begin().await?;
-    users::set_password_hash(&mut *tx, auth.user_id, &hash).await?;
-    let revoked = tokens::revoke_user(&mut *tx, auth.user_id, now_micros()).await?;
-    tx.commit().await?;
-    tracing::info!(revoked, "password changed; sessions ended");
+    session::change_password(&state, auth.user_id, &hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,8 +3,8 @@
 //! databases share (`$N` placeholders, `returning`), so the same code serves
 //! both; only the DDL differs (`migrations/sqlite`, `migrations/postgres`).
 
-pub mod attempts;
 pub mod notes;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 
@@ -23,6 +23,7 @@ pub type Tx = sqlx::Transaction<'static, Any>;
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
+    sqlite: bool,
 }
 
 impl Db {
@@ -65,11 +66,30 @@ impl Db {
             .run(&pool)
             .await
             .context("cannot migrate the database")?;
-        Ok(Db { pool })
+        Ok(Db { pool, sqlite })
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         self.pool.begin().await
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at
+    /// once (`begin immediate`): a transaction that reads first and writes
+    /// later fails with "database is locked" if another writer committed in
+    /// between, where one that starts as a writer just waits its turn.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        if self.sqlite {
+            self.pool.begin_with("begin immediate").await
+        } else {
+            self.pool.begin().await
+        }
+    }
+
+    /// `for share` on PostgreSQL, where a row must be locked against a
+    /// concurrent update; nothing on SQLite, where `begin_write` already
+    /// holds the database's write lock (and the clause does not exist).
+    pub fn share_lock(&self) -> &'static str {
+        if self.sqlite { "" } else { " for share" }
     }
 
     /// Whether the database answers a trivial query.

@@ -56,6 +56,15 @@ pub struct Credentials {
     pub username: String,
     pub hash: PasswordHash,
     pub active: bool,
+    /// The `credentials_version` this hash belongs to.
+    pub version: i64,
+}
+
+/// What a new refresh token must check about its user, read under a lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub active: bool,
+    pub version: i64,
 }
 
 /// A user to insert; the fields are already valid.
@@ -115,17 +124,67 @@ pub async fn password_hash<'e>(
     Ok(row.map(|(hash,)| PasswordHash(hash)))
 }
 
+/// The credentials of a username, if it exists.
+pub async fn credentials<'e>(
+    db: impl Executor<'e>,
+    username: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    let row: Option<(i64, String, String, i64, i64)> = sqlx::query_as(
+        "select id, username, password_hash, is_active, credentials_version
+         from users where username = $1",
+    )
+    .bind(username)
+    .fetch_optional(db)
+    .await?;
+    Ok(
+        row.map(|(id, username, hash, active, version)| Credentials {
+            id,
+            username,
+            hash: PasswordHash(hash),
+            active: active != 0,
+            version,
+        }),
+    )
+}
+
+/// The user's state for a token about to be stored or rotated, read with
+/// `lock` (`Db::share_lock`): a password change, which updates this row,
+/// then waits for the token's transaction to commit and so sees its token
+/// when it revokes them all; or, if it came first, this read waits for it
+/// and sees the new version. `None` if the user no longer exists.
+pub async fn token_owner<'e>(
+    db: impl Executor<'e>,
+    id: i64,
+    lock: &str,
+) -> Result<Option<TokenOwner>, sqlx::Error> {
+    let row: Option<(i64, i64)> = sqlx::query_as(&format!(
+        "select is_active, credentials_version from users where id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(active, version)| TokenOwner {
+        active: active != 0,
+        version,
+    }))
+}
+
+/// A new password: the hash changes and the credentials version moves on,
+/// so that logins which verified the old password store no token.
 #[tracing::instrument(skip_all, fields(id))]
 pub async fn set_password_hash<'e>(
     db: impl Executor<'e>,
     id: i64,
     hash: &PasswordHash,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("update users set password_hash = $2 where id = $1")
-        .bind(id)
-        .bind(&hash.0)
-        .execute(db)
-        .await?;
+    let done = sqlx::query(
+        "update users set password_hash = $2, credentials_version = credentials_version + 1
+         where id = $1",
+    )
+    .bind(id)
+    .bind(&hash.0)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

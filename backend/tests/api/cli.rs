@@ -348,6 +348,29 @@ async fn plain_serve_creates_no_users() {
     server.stop().await;
 }
 
+/// People type their password into the username box: even at debug level
+/// a failed login's username is not written to the log.
+#[tokio::test]
+async fn failed_login_usernames_stay_out_of_the_debug_log() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .create_user("sam", "correct horse battery", &[])
+        .await;
+    let server = sandbox.serve(&[], &[("RUST_LOG", "debug")]).await;
+
+    let typed_in_the_wrong_box = "Tr0ub4dor&3-my-real-password";
+    let response = server.login(typed_in_the_wrong_box, "sam").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = server.login("sam", "correct horse battery").await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let log = server.stderr.lock().expect("lock").clone();
+    assert!(log.contains("login failed"), "the failure is logged: {log}");
+    assert!(!log.contains(typed_in_the_wrong_box), "{log}");
+    assert!(!log.contains("correct horse battery"), "{log}");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn an_invalid_setting_stops_serve_with_a_message_naming_it() {
     let sandbox = Sandbox::new();

@@ -471,3 +471,56 @@ fn dechunk(mut rest: &str) -> String {
     }
     out
 }
+
+impl TestApp {
+    /// Runs SQL on the server's database, as an operator would (to
+    /// deactivate or delete a user, say).
+    pub async fn sql(&self, statement: &str) {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.settings.database_url)
+            .await
+            .expect("connect to the test database");
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect("the statement runs");
+        pool.close().await;
+    }
+
+    /// A login attempt that a trusted proxy forwards for `client` (the
+    /// server must list 127.0.0.1 in `TRUSTED_PROXIES`; see `behind_proxy`).
+    pub async fn login_from(&self, client: &str, username: &str, password: &str) -> Response {
+        self.post_from(
+            client,
+            "/api/token/",
+            &json!({"username": username, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    /// `POST` as forwarded by a trusted proxy for `client`.
+    pub async fn post_from(
+        &self,
+        client: &str,
+        path: &str,
+        body: &Value,
+        access: Option<&str>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("x-forwarded-for", client)
+            .json(body);
+        if let Some(token) = access {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("POST")
+    }
+}
+
+/// Settings for a server behind a trusted proxy on this machine, so that
+/// tests can speak for many client addresses through `X-Forwarded-For`.
+pub fn behind_proxy(settings: &mut Settings) {
+    settings.trusted_proxies = backend::forwarded::parse_trusted("127.0.0.1, ::1").unwrap();
+}

@@ -159,3 +159,30 @@ async fn twenty_refreshes_split_across_both_rotate_once() {
         .count();
     assert_eq!((won, refused), (1, 19), "{statuses:?}");
 }
+
+/// API.md "Hardening rules": the throttle holds under concurrency on every
+/// instance at once. Sixty simultaneous wrong guesses, half on each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_guesses_on_both_are_checked_at_most_the_limit() {
+    let pair = two_instances(&[("LOGIN_MAX_FAILURES", "4")]).await;
+    pair.register_and_login(&pair.a, "frank").await;
+    let guesses = (0..60).map(|i| {
+        let on = if i % 2 == 0 { &pair.a } else { &pair.b };
+        pair.post(
+            on,
+            "/api/token/",
+            json!({"username": "frank", "password": format!("guess {i}")}),
+        )
+    });
+    let statuses: Vec<StatusCode> = join_all(guesses).await.iter().map(|r| r.status()).collect();
+
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, throttled), (4, 56), "{statuses:?}");
+}

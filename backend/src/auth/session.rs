@@ -1,0 +1,214 @@
+//! The session rules of API.md ("Tokens", "Reuse detection", "Hardening
+//! rules"): a password login, a rotation, and checking a password the
+//! caller claims to know. Handlers parse their body, call one of these and
+//! answer.
+
+use shared::{RefreshClaims, TokenPair};
+
+use super::jwt::reason;
+use super::rate_limit::{self, LoginBuckets};
+use super::{password, random_id};
+use crate::error::{ApiError, ApiResult, Limited};
+use crate::extract::ClientAddr;
+use crate::state::AppState;
+use crate::store::tokens::{self, NewRefreshToken, Spent};
+use crate::store::users::{self, PasswordHash, TokenOwner};
+use crate::store::{Tx, now_micros};
+
+const MICROS: i64 = 1_000_000;
+
+/// A place in the hashing queue for `client`, or 429 at once: one address
+/// cannot make everyone else's logins wait behind its flood.
+pub async fn admit(state: &AppState, client: &str) -> ApiResult<super::hash_queue::Admitted> {
+    state
+        .hash_queue
+        .admit(client)
+        .await
+        .ok_or(ApiError::Throttled {
+            what: Limited::Busy,
+            retry_after: 1,
+        })
+}
+
+/// API.md `POST /api/token/`: a new session for `username` (normalised, as
+/// it was stored) if `pass` is its password and the account is active.
+///
+/// The attempt is counted before the hash is checked (see `rate_limit`),
+/// and an unknown username costs the same full hash as a wrong password.
+/// The refresh token is stored only if the password is still the one just
+/// checked: a password change that committed meanwhile wins.
+#[tracing::instrument(skip_all, fields(client = %client))]
+pub async fn login(
+    state: &AppState,
+    client: &ClientAddr,
+    username: &str,
+    pass: String,
+) -> ApiResult<TokenPair> {
+    let key = client.key();
+    let _place = admit(state, &key).await?;
+    let buckets = LoginBuckets::new(&key, username);
+    rate_limit::reserve_login(
+        &state.db,
+        &state.settings.login_limit,
+        &buckets,
+        now_micros(),
+    )
+    .await?;
+    let found = users::credentials(&state.db.pool, username).await?;
+    let (stored, account) = match found {
+        Some(c) => (Some(c.hash), Some((c.id, c.username, c.active, c.version))),
+        None => (None, None),
+    };
+    let matches = password::verify(pass, stored).await?;
+    let Some((user_id, username, true, version)) = account.filter(|_| matches) else {
+        // No username here: people type passwords into the username box.
+        tracing::info!("login failed");
+        return Err(ApiError::BadCredentials);
+    };
+
+    let now = now_micros();
+    let mut tx = state.db.begin_write().await?;
+    let expected = TokenOwner {
+        active: true,
+        version,
+    };
+    if users::token_owner(&mut *tx, user_id, state.db.share_lock()).await? != Some(expected) {
+        tracing::info!(user_id, "login lost a race with a password change");
+        return Err(ApiError::BadCredentials);
+    }
+    let now_secs = now / MICROS;
+    let (refresh, claims) =
+        state
+            .jwt
+            .issue_refresh(user_id, &username, &random_id(), now_secs, now_secs)?;
+    tokens::insert(&mut *tx, &new_row(&claims, now)).await?;
+    rate_limit::login_succeeded(&mut tx, &buckets).await?;
+    tx.commit().await?;
+    let access = state.jwt.issue_access(user_id, &username, now_secs)?;
+    tracing::info!(user_id, "logged in");
+    Ok(TokenPair { access, refresh })
+}
+
+fn new_row(claims: &RefreshClaims, now: i64) -> NewRefreshToken<'_> {
+    NewRefreshToken {
+        jti: &claims.jti,
+        user_id: claims.user_id,
+        sid: &claims.sid,
+        created_at: now,
+        expires_at: claims.exp * MICROS,
+    }
+}
+
+/// The owner of a refresh token, read under the lock that orders token
+/// writes against password changes (`users::token_owner`); an inactive or
+/// deleted user's tokens stop working.
+async fn active_owner(state: &AppState, tx: &mut Tx, user_id: i64) -> ApiResult<()> {
+    match users::token_owner(&mut **tx, user_id, state.db.share_lock()).await? {
+        Some(owner) if owner.active => Ok(()),
+        _ => Err(ApiError::TokenInvalid(reason::NO_ACTIVE_ACCOUNT)),
+    }
+}
+
+/// API.md `POST /api/token/refresh/` with rotation: exactly one of any
+/// number of concurrent refreshes with the same token wins; the others, and
+/// any later use, are refused, and a use after the reuse grace revokes the
+/// whole session (the token was probably stolen).
+pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<TokenPair> {
+    let now = now_micros();
+    let now_secs = now / MICROS;
+    let mut tx = state.db.begin_write().await?;
+    active_owner(state, &mut tx, claims.user_id).await?;
+    if tokens::claim_rotation(&mut *tx, &claims.jti, now).await? {
+        let (refresh, next) = state.jwt.issue_refresh(
+            claims.user_id,
+            &claims.username,
+            &claims.sid,
+            claims.auth_time,
+            now_secs,
+        )?;
+        tokens::insert(&mut *tx, &new_row(&next, now)).await?;
+        tx.commit().await?;
+        let access = state
+            .jwt
+            .issue_access(claims.user_id, &claims.username, now_secs)?;
+        return Ok(TokenPair { access, refresh });
+    }
+    let outcome = match tokens::state(&mut *tx, &claims.jti).await? {
+        None => reason::INVALID,
+        Some(Some(Spent::Rotated(at)))
+            if now - at > state.jwt.settings().reuse_grace.as_micros() as i64 =>
+        {
+            let revoked = tokens::revoke_session(&mut *tx, &claims.sid, now).await?;
+            tracing::warn!(
+                user_id = claims.user_id,
+                sid = %claims.sid,
+                revoked,
+                "refresh token reused after rotation: session revoked"
+            );
+            reason::BLACKLISTED
+        }
+        Some(_) => reason::BLACKLISTED,
+    };
+    tx.commit().await?;
+    Err(ApiError::TokenInvalid(outcome))
+}
+
+/// `POST /api/token/refresh/` without rotation: a new access token for a
+/// refresh token that is still usable and whose user is still active.
+pub async fn refresh_access(state: &AppState, claims: &RefreshClaims) -> ApiResult<String> {
+    let mut tx = state.db.begin().await?;
+    active_owner(state, &mut tx, claims.user_id).await?;
+    let spent = tokens::state(&mut *tx, &claims.jti).await?;
+    tx.commit().await?;
+    match spent {
+        Some(None) => {
+            Ok(state
+                .jwt
+                .issue_access(claims.user_id, &claims.username, now_micros() / MICROS)?)
+        }
+        Some(Some(_)) => Err(ApiError::TokenInvalid(reason::BLACKLISTED)),
+        None => Err(ApiError::TokenInvalid(reason::INVALID)),
+    }
+}
+
+/// Checks a password the caller claims to know (`current_password`),
+/// counted with the logins of that username from that address, so that it
+/// cannot be guessed faster than a login. `Ok(false)`: wrong.
+pub async fn check_current_password(
+    state: &AppState,
+    client: &ClientAddr,
+    user_id: i64,
+    username: &str,
+    pass: String,
+) -> ApiResult<bool> {
+    let key = client.key();
+    let _place = admit(state, &key).await?;
+    let buckets = LoginBuckets::new(&key, username);
+    rate_limit::reserve_login(
+        &state.db,
+        &state.settings.login_limit,
+        &buckets,
+        now_micros(),
+    )
+    .await?;
+    let stored = users::password_hash(&state.db.pool, user_id).await?;
+    if !password::verify(pass, stored).await? {
+        tracing::info!(user_id, "current password refused");
+        return Ok(false);
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    rate_limit::login_succeeded(&mut conn, &buckets).await?;
+    Ok(true)
+}
+
+/// A new password, and the end of every session of the user, including
+/// those whose rotations or logins race this change (see
+/// `users::token_owner` for the lock that orders them).
+pub async fn change_password(state: &AppState, user_id: i64, hash: &PasswordHash) -> ApiResult<()> {
+    let mut tx = state.db.begin_write().await?;
+    users::set_password_hash(&mut *tx, user_id, hash).await?;
+    let revoked = tokens::revoke_user(&mut *tx, user_id, now_micros()).await?;
+    tx.commit().await?;
+    tracing::info!(user_id, revoked, "password changed; sessions ended");
+    Ok(())
+}
