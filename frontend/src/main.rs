@@ -11,6 +11,7 @@ mod auth {
     pub mod context;
     pub mod refresh;
     pub mod storage;
+    pub mod token;
 }
 
 mod api {

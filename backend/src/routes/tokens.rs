@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
 use shared::{Empty, LoginBody, RefreshBody, TokenPair, TokenType, VerifyBody};
 
 use super::route;
@@ -111,7 +110,11 @@ async fn refresh(
                 let access = state
                     .jwt
                     .issue_access(claims.user_id, &claims.username, now_secs)?;
-                Ok(Json(json!({ "access": access })).into_response())
+                Ok(Json(shared::RefreshAnswer {
+                    access,
+                    refresh: None,
+                })
+                .into_response())
             }
             Some(Some(_)) => Err(ApiError::TokenInvalid(reason::BLACKLISTED)),
             None => Err(ApiError::TokenInvalid(reason::INVALID)),

@@ -9,12 +9,12 @@ use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Empty, ErrorBody, FieldErrors, LoginBody, Note, NoteBody, Profile, ProfilePatch, RefreshBody,
-    RegisterBody, SetPasswordBody, TokenPair, User,
+    Empty, ErrorBody, FieldErrors, LoginBody, Note, NoteBody, Profile, ProfilePatch, RefreshAnswer,
+    RefreshBody, RegisterBody, SetPasswordBody, TokenPair, User,
 };
 
 use super::error::{ApiErrorBody, Error};
-use crate::auth::context::{Auth, LogoutReason};
+use crate::auth::context::Auth;
 
 /// Same origin: the backend serves the app, and `trunk serve` proxies `/api/`.
 const API: &str = "/api";
@@ -24,9 +24,10 @@ pub async fn login(body: &LoginBody) -> Result<TokenPair, Error> {
     into_json(send(Method::POST, "/token/", Some(&to_json(body)?), None).await?).await
 }
 
-/// `POST /api/token/refresh/`. Only the auth context calls this, so that
-/// refreshes stay single-flight.
-pub async fn refresh(refresh: &str) -> Result<TokenPair, Error> {
+/// `POST /api/token/refresh/`: a new pair, or only a new access token when
+/// the server does not rotate refresh tokens. Only the auth context calls
+/// this, so that refreshes stay single-flight.
+pub async fn refresh(refresh: &str) -> Result<RefreshAnswer, Error> {
     let body = RefreshBody {
         refresh: Some(refresh.to_owned()),
     };
@@ -130,11 +131,14 @@ impl AuthedApi {
         body: Option<String>,
     ) -> Result<Response, Error> {
         let Some(access) = self.auth.access_token() else {
-            // The pair is gone from storage: another tab logged out.
-            self.auth.end_session(LogoutReason::LoggedOut);
+            // The pair is gone from storage: the session ended in another tab.
+            self.auth.ended_elsewhere();
             return Err(Error::SessionExpired);
         };
         let response = send(method.clone(), path, body.as_deref(), Some(&access)).await?;
+        if response.status() < 500 {
+            self.auth.server_answered();
+        }
         if response.status() != 401 {
             return Ok(response);
         }
