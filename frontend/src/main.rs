@@ -10,6 +10,7 @@ mod routes;
 mod auth {
     pub mod context;
     pub mod refresh;
+    pub mod session;
     pub mod storage;
     pub mod token;
 }

@@ -1,19 +1,16 @@
-//! The auth context of UI.md: who is logged in, the tokens, and `login`,
-//! `logout` and the refresh that every authenticated request shares.
+//! The auth context of UI.md: who is logged in, the tokens, `login` and
+//! `logout`, start-up and the other tabs. The authenticated request and its
+//! refresh are in `session`.
 //!
 //! Pages read it through [`use_auth`]; nothing else touches the tokens.
 
-use futures::FutureExt;
-use futures::future::{LocalBoxFuture, Shared};
-use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{AccessClaims, LoginBody, TokenPair};
 
+use super::session::{RefreshError, RefreshFuture, now};
 use super::storage;
-use super::token::{
-    Backoff, answers_current_session, decode_access, may_be_a_lost_race, needs_refresh,
-};
+use super::token::{Backoff, decode_access};
 use crate::api::client::{self, AuthedApi};
 use crate::api::error::Error;
 
@@ -44,7 +41,7 @@ pub enum LogoutReason {
 
 impl LogoutReason {
     /// How storage tells the other tabs why the session ended.
-    fn marker(self) -> &'static str {
+    pub(super) fn marker(self) -> &'static str {
         match self {
             LogoutReason::SessionExpired => "expired",
             LogoutReason::PasswordChanged => "password_changed",
@@ -61,39 +58,16 @@ impl LogoutReason {
     }
 }
 
-/// The outcome of one refresh, shared by everyone who waited for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefreshError {
-    Network(String),
-    SessionExpired,
-}
-
-impl From<RefreshError> for Error {
-    fn from(error: RefreshError) -> Self {
-        match error {
-            RefreshError::Network(message) => Error::Network(gloo_net::Error::GlooError(message)),
-            RefreshError::SessionExpired => Error::SessionExpired,
-        }
-    }
-}
-
-type RefreshFuture = Shared<LocalBoxFuture<'static, Result<TokenPair, RefreshError>>>;
-
-/// How long a refused refresh waits for another tab's pair to show up in
-/// storage before it ends the session (see [`Auth::refresh`]).
-const ADOPT_ATTEMPTS: u32 = 6;
-const ADOPT_WAIT_MS: u32 = 250;
-
 #[derive(Clone, Copy)]
 pub struct Auth {
-    state: RwSignal<AuthState>,
+    pub(super) state: RwSignal<AuthState>,
     /// The refresh under way, if any: a request that gets a 401 awaits this
     /// one instead of starting its own, since a rotated refresh token can be
     /// used only once.
-    in_flight: StoredValue<Option<RefreshFuture>, LocalStorage>,
+    pub(super) in_flight: StoredValue<Option<RefreshFuture>, LocalStorage>,
     /// When the background refresh may try again after failing to reach
     /// the server.
-    backoff: StoredValue<Backoff, LocalStorage>,
+    pub(super) backoff: StoredValue<Backoff, LocalStorage>,
 }
 
 pub fn use_auth() -> Auth {
@@ -151,7 +125,7 @@ impl Auth {
     }
 
     /// The authenticated endpoints.
-    pub fn api(self) -> AuthedApi {
+    pub fn api(self) -> AuthedApi<Auth> {
         AuthedApi::new(self)
     }
 
@@ -200,128 +174,6 @@ impl Auth {
     pub fn end_session(self, reason: LogoutReason) {
         storage::clear(reason.marker());
         self.state.set(AuthState::LoggedOut { reason });
-    }
-
-    /// Whether the background refresh should run now: the logged-in user's
-    /// access token is due (see [`needs_refresh`]) and, if the server could
-    /// not be reached lately, the backoff has passed. The refresh timer asks
-    /// this several times a second.
-    pub fn refresh_due(self) -> bool {
-        let due = self.state.with_untracked(|state| match state {
-            AuthState::LoggedIn { claims } => needs_refresh(claims, now()),
-            _ => false,
-        });
-        due && self.backoff.with_value(|backoff| backoff.may_try(now_ms()))
-    }
-
-    /// The server answered a request: it is reachable again, so the
-    /// background refresh no longer waits.
-    pub fn server_answered(self) {
-        if self.backoff.with_value(|b| *b != Backoff::default()) {
-            self.backoff.update_value(Backoff::reset);
-        }
-    }
-
-    /// Rotates the token pair, once for every caller that asks while a
-    /// rotation is under way.
-    pub async fn refresh(self) -> Result<TokenPair, RefreshError> {
-        let running = self.in_flight.with_value(Clone::clone);
-        let future = match running {
-            Some(future) => future,
-            None => {
-                let future = self.rotate().boxed_local().shared();
-                self.in_flight.set_value(Some(future.clone()));
-                future
-            }
-        };
-        future.await
-    }
-
-    async fn rotate(self) -> Result<TokenPair, RefreshError> {
-        let result = self.rotate_once().await;
-        self.in_flight.set_value(None);
-        match &result {
-            Err(RefreshError::Network(_)) => {
-                let random = js_sys::Math::random();
-                self.backoff
-                    .update_value(|backoff| backoff.failed(now_ms(), random));
-            }
-            _ => self.server_answered(),
-        }
-        result
-    }
-
-    async fn rotate_once(self) -> Result<TokenPair, RefreshError> {
-        let Some(sent) = storage::load() else {
-            self.ended_elsewhere();
-            return Err(RefreshError::SessionExpired);
-        };
-        match client::refresh(&sent.refresh).await {
-            Ok(answer) => {
-                // Without rotation the answer is the access token alone.
-                let pair = answer.into_pair(&sent.refresh);
-                let stored = storage::load();
-                if !answers_current_session(&sent, stored.as_ref()) {
-                    // The session was ended (or replaced by a new login)
-                    // while the refresh was on its way: storing this pair
-                    // would bring the old session back here and, through the
-                    // storage event, in every other tab. Drop it, and ask the
-                    // server to refuse its refresh token too.
-                    spawn_local(async move {
-                        let _ = client::blacklist(&pair.refresh).await;
-                    });
-                    return match stored {
-                        Some(newer) if self.adopt(&newer) => Ok(newer),
-                        Some(_) => Err(RefreshError::Network("unreadable access token".into())),
-                        None => {
-                            self.ended_elsewhere();
-                            Err(RefreshError::SessionExpired)
-                        }
-                    };
-                }
-                if self.adopt(&pair) {
-                    storage::save(&pair);
-                    Ok(pair)
-                } else {
-                    Err(RefreshError::Network("unreadable access token".into()))
-                }
-            }
-            Err(Error::Api {
-                status: 400 | 401,
-                body,
-            }) => {
-                // Before treating the refusal as the end of the session: two
-                // tabs may have sent the same refresh token at once. The
-                // server rotated it for the other tab and refuses it here, and
-                // the winner's new pair lands in storage a moment later. Only
-                // a used token can mean that; an expired one ends at once.
-                let attempts = if may_be_a_lost_race(&body) {
-                    ADOPT_ATTEMPTS
-                } else {
-                    0
-                };
-                for attempt in 0..=attempts {
-                    match storage::load() {
-                        None => {
-                            self.ended_elsewhere();
-                            return Err(RefreshError::SessionExpired);
-                        }
-                        Some(now) if now.refresh != sent.refresh => {
-                            if self.adopt(&now) {
-                                return Ok(now);
-                            }
-                        }
-                        Some(_) => {}
-                    }
-                    if attempt < attempts {
-                        TimeoutFuture::new(ADOPT_WAIT_MS).await;
-                    }
-                }
-                self.end_session(LogoutReason::SessionExpired);
-                Err(RefreshError::SessionExpired)
-            }
-            Err(error) => Err(RefreshError::Network(error.to_string())),
-        }
     }
 
     /// Reads the stored pair at start-up. A still-valid access token logs the
@@ -382,7 +234,7 @@ impl Auth {
 
     /// Makes `pair`'s user the logged-in user; false if its access token
     /// cannot be read. The caller stores the pair if it is new.
-    fn adopt(self, pair: &TokenPair) -> bool {
+    pub(super) fn adopt(self, pair: &TokenPair) -> bool {
         let Some(claims) = decode_access(&pair.access) else {
             return false;
         };
@@ -392,14 +244,4 @@ impl Auth {
         }
         true
     }
-}
-
-/// Seconds since the epoch, as the `exp` claim counts them.
-fn now() -> f64 {
-    js_sys::Date::now() / 1000.0
-}
-
-/// Milliseconds since the epoch, for the backoff.
-fn now_ms() -> f64 {
-    js_sys::Date::now()
 }
