@@ -49,31 +49,41 @@ fn Private(children: ChildrenFn) -> impl IntoView {
     // A memo, so that a token refresh (new claims, same user) re-renders
     // nothing: the page stays mounted and keeps what the user typed.
     let logged_in = Memo::new(move |_| auth.logged_in());
+    // Whether this page was shown to a logged-in user: a logout while it is
+    // open goes to the bare login page, a visit while logged out keeps `next`.
+    let was_shown = StoredValue::new(false);
     move || match logged_in.get() {
-        Some(true) => EitherOf3::A(children()),
+        Some(true) => {
+            was_shown.set_value(true);
+            EitherOf3::A(children())
+        }
         Some(false) => {
             let options = NavigateOptions {
                 replace: true,
                 ..Default::default()
             };
-            EitherOf3::B(view! { <Redirect path=login_redirect(auth) options=options /> })
+            let path = login_redirect(auth, was_shown.get_value());
+            EitherOf3::B(view! { <Redirect path options /> })
         }
         None => EitherOf3::C(view! { <Loading /> }),
     }
 }
 
-/// Where a private route sends a logged-out user: the login page, with the
+/// Where a private route sends a logged-out user: the login page with the
 /// current path as `next` (and the expired flag when the server ended the
-/// session) unless the user chose to log out.
-fn login_redirect(auth: Auth) -> String {
+/// session), except when the page was open as the user logged out (here or
+/// in another tab) or changed the password: that goes to the bare login page.
+fn login_redirect(auth: Auth, was_shown: bool) -> String {
     let reason = match auth.state_untracked() {
         AuthState::LoggedOut { reason } => reason,
         _ => LogoutReason::NoSession,
     };
-    if matches!(
-        reason,
-        LogoutReason::LoggedOut | LogoutReason::PasswordChanged
-    ) {
+    if was_shown
+        && matches!(
+            reason,
+            LogoutReason::LoggedOut | LogoutReason::PasswordChanged
+        )
+    {
         return Page::Login.path().to_owned();
     }
     let location = window().location();

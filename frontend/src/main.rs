@@ -10,7 +10,9 @@ mod routes;
 mod auth {
     pub mod context;
     pub mod refresh;
+    pub mod session;
     pub mod storage;
+    pub mod token;
 }
 
 mod api {

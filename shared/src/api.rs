@@ -19,6 +19,28 @@ pub struct TokenPair {
     pub refresh: String,
 }
 
+/// The answer of `POST /api/token/refresh/`: a new pair when the server
+/// rotates refresh tokens, only `{"access": "..."}` when it does not
+/// (`ROTATE_REFRESH_TOKENS=false`), in which case the refresh token that was
+/// sent stays the one to use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshAnswer {
+    pub access: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<String>,
+}
+
+impl RefreshAnswer {
+    /// The pair to keep after sending `sent_refresh`: the rotated pair, or the
+    /// new access token with the refresh token that was sent.
+    pub fn into_pair(self, sent_refresh: &str) -> TokenPair {
+        TokenPair {
+            access: self.access,
+            refresh: self.refresh.unwrap_or_else(|| sent_refresh.to_owned()),
+        }
+    }
+}
+
 /// `POST /api/token/refresh/` and `POST /api/token/blacklist/`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshBody {
@@ -149,6 +171,42 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&pair).unwrap(),
             json!({"access": "a", "refresh": "r"})
+        );
+    }
+
+    #[test]
+    fn a_refresh_answer_is_a_rotated_pair_or_an_access_token_alone() {
+        let rotated: RefreshAnswer =
+            serde_json::from_value(json!({"access": "a2", "refresh": "r2"})).unwrap();
+        assert_eq!(
+            rotated.into_pair("r1"),
+            TokenPair {
+                access: "a2".into(),
+                refresh: "r2".into()
+            }
+        );
+        // ROTATE_REFRESH_TOKENS=false: the refresh token sent is kept.
+        let access_only: RefreshAnswer = serde_json::from_value(json!({"access": "a2"})).unwrap();
+        assert_eq!(access_only.refresh, None);
+        assert_eq!(
+            access_only.into_pair("r1"),
+            TokenPair {
+                access: "a2".into(),
+                refresh: "r1".into()
+            }
+        );
+        assert!(serde_json::from_value::<RefreshAnswer>(json!({"refresh": "r2"})).is_err());
+    }
+
+    #[test]
+    fn an_access_only_refresh_answer_has_no_refresh_field() {
+        let answer = RefreshAnswer {
+            access: "a".into(),
+            refresh: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&answer).unwrap(),
+            json!({"access": "a"})
         );
     }
 

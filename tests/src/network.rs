@@ -3,6 +3,11 @@
 //! exactly as long as the test needs, with no sleeping), and remember what
 //! the page showed while nobody was looking.
 //!
+//! It can also take the server away ([`go_offline`]: every call fails as a
+//! fetch to an unreachable host does) and bring it back, and it notes when
+//! (on the page's own clock, `performance.now()`) each call, answer and
+//! watched element happened, for journeys about timing.
+//!
 //! A call is named `"<METHOD> <path>"`, e.g. [`REFRESH`].
 //!
 //! [`watch`] wraps `window.fetch` in the page shown now; it is gone after a
@@ -29,6 +34,7 @@ const GATE: &str = r#"
   try { settings = JSON.parse(sessionStorage.getItem('e2e-network') || '{}'); } catch (e) {}
   const gate = {
     calls: [], answers: [], held: [], seen: {}, addresses: [],
+    callTimes: [], answerTimes: [], offline: false,
     holding: new Set(settings.hold || []),
     lookFor: settings.lookFor || [],
   };
@@ -40,10 +46,19 @@ const GATE: &str = r#"
     const path = new URL(isRequest ? input.url : String(input), location.href).pathname;
     const call = method + ' ' + path;
     gate.calls.push(call);
+    gate.callTimes.push({ call, at: performance.now() });
+    const noteAnswer = (answer) => {
+      gate.answers.push(answer);
+      gate.answerTimes.push({ answer, at: performance.now() });
+    };
     // The answer is noted before the app sees it.
     const send = () => {
+      if (gate.offline) {
+        noteAnswer(call + ' failed');
+        return Promise.reject(new TypeError('Failed to fetch'));
+      }
       const answer = realFetch(input, init);
-      answer.then(r => gate.answers.push(call + ' ' + r.status), () => gate.answers.push(call + ' failed'));
+      answer.then(r => noteAnswer(call + ' ' + r.status), () => noteAnswer(call + ' failed'));
       return answer;
     };
     if (!gate.holding.has(call)) return send();
@@ -57,7 +72,7 @@ const GATE: &str = r#"
     const here = location.pathname + location.search;
     if (gate.addresses[gate.addresses.length - 1] !== here) gate.addresses.push(here);
     for (const selector of gate.lookFor) {
-      if (!gate.seen[selector] && document.querySelector(selector)) gate.seen[selector] = true;
+      if (gate.seen[selector] === undefined && document.querySelector(selector)) gate.seen[selector] = performance.now();
     }
   };
   new MutationObserver(look).observe(document, { childList: true, subtree: true, attributes: true });
@@ -173,8 +188,54 @@ pub async fn until_answered(client: &Client, answer: &str, n: usize) -> Result<(
 /// Whether `selector` (one of `look_for` of [`watch_every_page`]) ever
 /// matched in this document.
 pub async fn ever_saw(client: &Client, selector: &str) -> Result<bool> {
-    let seen = gate(client, "return gate.seen[arguments[0]] === true;", selector).await?;
-    Ok(seen.as_bool().unwrap_or(false))
+    Ok(seen_at(client, selector).await?.is_some())
+}
+
+/// When (page clock, ms) `selector` (one of `look_for` of
+/// [`watch_every_page`]) first matched in this document.
+pub async fn seen_at(client: &Client, selector: &str) -> Result<Option<f64>> {
+    let at = gate(client, "return gate.seen[arguments[0]] ?? null;", selector).await?;
+    Ok(at.as_f64())
+}
+
+/// From now on every call fails at once, as when the server is down.
+pub async fn go_offline(client: &Client) -> Result<()> {
+    gate(client, "gate.offline = true;", "").await?;
+    Ok(())
+}
+
+/// The server is back: calls reach it again.
+pub async fn go_online(client: &Client) -> Result<()> {
+    gate(client, "gate.offline = false;", "").await?;
+    Ok(())
+}
+
+/// When (page clock, ms) the app called `call`, in order.
+pub async fn call_times(client: &Client, call: &str) -> Result<Vec<f64>> {
+    let times = gate(
+        client,
+        "return gate.callTimes.filter(c => c.call === arguments[0]).map(c => c.at);",
+        call,
+    )
+    .await?;
+    Ok(serde_json::from_value(times)?)
+}
+
+/// When (page clock, ms) the app first received `answer` (see [`answers`]).
+pub async fn answered_at(client: &Client, answer: &str) -> Result<Option<f64>> {
+    let at = gate(
+        client,
+        "const a = gate.answerTimes.find(a => a.answer === arguments[0]); return a ? a.at : null;",
+        answer,
+    )
+    .await?;
+    Ok(at.as_f64())
+}
+
+/// The page's clock now (`performance.now()`, ms).
+pub async fn page_now(client: &Client) -> Result<f64> {
+    let now = client.execute("return performance.now();", vec![]).await?;
+    now.as_f64().context("performance.now() is a number")
 }
 
 /// Every address (path and query) this document has shown, in order.

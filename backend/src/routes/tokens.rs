@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
 use shared::{Empty, LoginBody, RefreshBody, TokenPair, TokenType, VerifyBody};
 
 use super::route;
@@ -62,7 +61,11 @@ async fn refresh(
         .map_err(ApiError::TokenInvalid)?;
     if !state.jwt.settings().rotate {
         let access = session::refresh_access(&state, &claims).await?;
-        return Ok(Json(json!({ "access": access })).into_response());
+        let answer = shared::RefreshAnswer {
+            access,
+            refresh: None,
+        };
+        return Ok(Json(answer).into_response());
     }
     Ok(Json(session::rotate(&state, &claims).await?).into_response())
 }

@@ -2,19 +2,19 @@
 //!
 //! Public endpoints are free functions; authenticated ones are methods of
 //! [`AuthedApi`], which only the auth context hands out, so the types say who
-//! may call what. Every authenticated call goes through one
-//! [`AuthedApi::request`].
+//! may call what. This module knows nothing of sessions: every authenticated
+//! call goes through the one [`Authorize::send`] it is given (the session's,
+//! which adds the bearer token, refreshes on a 401 and retries once).
 
 use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Empty, ErrorBody, FieldErrors, LoginBody, Note, NoteBody, Profile, ProfilePatch, RefreshBody,
-    RegisterBody, SetPasswordBody, TokenPair, User,
+    Empty, ErrorBody, FieldErrors, LoginBody, Note, NoteBody, Profile, ProfilePatch, RefreshAnswer,
+    RefreshBody, RegisterBody, SetPasswordBody, TokenPair, User,
 };
 
 use super::error::{ApiErrorBody, Error};
-use crate::auth::context::{Auth, LogoutReason};
 
 /// Same origin: the backend serves the app, and `trunk serve` proxies `/api/`.
 const API: &str = "/api";
@@ -24,9 +24,10 @@ pub async fn login(body: &LoginBody) -> Result<TokenPair, Error> {
     into_json(send(Method::POST, "/token/", Some(&to_json(body)?), None).await?).await
 }
 
-/// `POST /api/token/refresh/`. Only the auth context calls this, so that
-/// refreshes stay single-flight.
-pub async fn refresh(refresh: &str) -> Result<TokenPair, Error> {
+/// `POST /api/token/refresh/`: a new pair, or only a new access token when
+/// the server does not rotate refresh tokens. Only the auth context calls
+/// this, so that refreshes stay single-flight.
+pub async fn refresh(refresh: &str) -> Result<RefreshAnswer, Error> {
     let body = RefreshBody {
         refresh: Some(refresh.to_owned()),
     };
@@ -62,16 +63,27 @@ pub async fn register(body: &RegisterBody) -> Result<User, Error> {
     into_json(send(Method::POST, "/users/", Some(&to_json(body)?), None).await?).await
 }
 
-/// The endpoints that need `Authorization: Bearer <access>`.
-#[derive(Clone, Copy)]
-pub struct AuthedApi {
-    auth: Auth,
+/// Sends a request to an endpoint that needs `Authorization: Bearer
+/// <access>`: the caller owns the token and what happens on a 401.
+pub trait Authorize: Copy + 'static {
+    fn send(
+        self,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+    ) -> impl Future<Output = Result<Response, Error>>;
 }
 
-impl AuthedApi {
+/// The endpoints that need `Authorization: Bearer <access>`.
+#[derive(Clone, Copy)]
+pub struct AuthedApi<A> {
+    session: A,
+}
+
+impl<A: Authorize> AuthedApi<A> {
     /// Only `Auth::api` builds one.
-    pub(crate) fn new(auth: Auth) -> Self {
-        Self { auth }
+    pub(crate) fn new(session: A) -> Self {
+        Self { session }
     }
 
     /// `GET /api/profile/`.
@@ -120,35 +132,18 @@ impl AuthedApi {
         into_empty(self.request(Method::DELETE, &path, None).await?).await
     }
 
-    /// Sends one authenticated request. On a 401 it refreshes once (sharing
-    /// the refresh with every other request that is waiting for one) and
-    /// retries once; a second 401 is returned as it is.
     async fn request(
         self,
         method: Method,
         path: &str,
         body: Option<String>,
     ) -> Result<Response, Error> {
-        let Some(access) = self.auth.access_token() else {
-            // The pair is gone from storage: another tab logged out.
-            self.auth.end_session(LogoutReason::LoggedOut);
-            return Err(Error::SessionExpired);
-        };
-        let response = send(method.clone(), path, body.as_deref(), Some(&access)).await?;
-        if response.status() != 401 {
-            return Ok(response);
-        }
-        // Another tab (or the refresh timer) may have stored a newer pair
-        // while this request was on its way: use it rather than refresh again.
-        let access = match self.auth.access_token() {
-            Some(newer) if newer != access => newer,
-            _ => self.auth.refresh().await?.access,
-        };
-        send(method, path, body.as_deref(), Some(&access)).await
+        self.session.send(method, path, body.as_deref()).await
     }
 }
 
-async fn send(
+/// Sends one request, with `access` as its bearer token if given.
+pub async fn send(
     method: Method,
     path: &str,
     body: Option<&str>,

@@ -16,10 +16,11 @@ const CHECK_EVERY_MS: u32 = 250;
 /// root): dropping the `Interval` clears it.
 pub fn start_refresh_timer(auth: Auth) {
     let interval = Interval::new(CHECK_EVERY_MS, move || {
-        if auth.needs_refresh() {
+        if auth.refresh_due() {
             spawn_local(async move {
                 // A failure has already been handled: a refused refresh ended
-                // the session, and a network error is retried on the next tick.
+                // the session, and after a network error the backoff says
+                // when the timer tries again.
                 let _ = auth.refresh().await;
             });
         }

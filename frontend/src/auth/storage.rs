@@ -1,5 +1,6 @@
-//! The token pair in `localStorage` (key `authTokens`), the one place that
-//! touches browser storage.
+//! The token pair in `localStorage` (key `authTokens`), and beside it why
+//! the last session ended (key `authEnded`): the one place that touches
+//! browser storage.
 //!
 //! Storage, not a signal, is the source of truth for the tokens: every tab
 //! reads the same pair, so a refresh or logout in one tab is seen by the next
@@ -23,8 +24,26 @@ pub fn save(pair: &TokenPair) {
     let _ = LocalStorage::set(KEY, pair);
 }
 
-pub fn clear() {
+/// Why the last session ended, for the other tabs: `"expired"`,
+/// `"logged_out"` or `"password_changed"`. Written before the pair is
+/// removed, so a tab that sees the pair go can read it; removed by a login.
+pub const ENDED_KEY: &str = "authEnded";
+
+/// Stores the pair of a new login, which starts a new session.
+pub fn save_login(pair: &TokenPair) {
+    LocalStorage::delete(ENDED_KEY);
+    save(pair);
+}
+
+/// Removes the pair, saying `why` the session ended.
+pub fn clear(why: &str) {
+    let _ = LocalStorage::set(ENDED_KEY, why);
     LocalStorage::delete(KEY);
+}
+
+/// Why the session ended, if storage says so.
+pub fn ended() -> Option<String> {
+    LocalStorage::get(ENDED_KEY).ok()
 }
 
 /// Calls `on_change` with the stored pair whenever another tab changes it.

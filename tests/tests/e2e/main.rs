@@ -2,12 +2,16 @@
 //! Run with `cargo test -p e2e` after `scripts/tools.sh`.
 
 mod back_button;
+mod backoff;
+mod expired_startup;
 mod form_errors;
 mod forms;
 mod gallery;
 mod keep_alive;
 mod loading;
 mod logout;
+mod logout_next;
+mod no_rotation;
 mod notes;
 mod private_routes;
 mod profile;
@@ -19,4 +23,5 @@ mod session_end;
 mod session_expired_reload;
 mod single_flight;
 mod tabs;
+mod tabs_expired;
 mod tabs_login;
