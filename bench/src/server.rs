@@ -72,6 +72,9 @@ impl Server {
             .env("ACCESS_TTL_SECS", "3600")
             // The timing comparison makes hundreds of failed logins on purpose.
             .env("LOGIN_MAX_FAILURES", "1000000")
+            .env("LOGIN_MAX_FAILURES_PER_ADDRESS", "1000000")
+            // The load generator is one address registering many users.
+            .env("REGISTER_MAX_PER_ADDRESS", "1000000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
