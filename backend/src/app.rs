@@ -7,15 +7,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use axum::serve::Listener;
 use axum::{Json, Router};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::{Service, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::jwt::Jwt;
@@ -33,6 +41,29 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// How often expired refresh tokens and old login failures are deleted.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(15 * 60);
 
+/// How long a slow or idle client may hold a connection or a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the connection's start, or the end of its previous response, to
+    /// the end of the next request's headers; then hyper closes it. This
+    /// also ends idle keep-alive connections.
+    pub headers: Duration,
+    /// The longest wait for the next piece of a request body; then the body
+    /// read fails, the request is answered 400 and the connection closed.
+    pub body: Duration,
+    /// A whole request, from its headers to its response; then 408.
+    pub request: Duration,
+}
+
+impl Timeouts {
+    /// API.md "Slow clients": 10 s for headers, 30 s for a body or a request.
+    pub const API: Timeouts = Timeouts {
+        headers: Duration::from_secs(10),
+        body: Duration::from_secs(30),
+        request: Duration::from_secs(30),
+    };
+}
+
 /// The router with every route and layer, ready to serve or to test with
 /// `oneshot`.
 pub fn build_router(state: AppState) -> Router {
@@ -42,10 +73,16 @@ pub fn build_router(state: AppState) -> Router {
         None => api.fallback(api_not_found),
     };
     let cors = cors_layer(&state.settings.cors_origins);
-    // Inner to outer: json_errors sits outside the body limit so that the
-    // limit's plain-text 413 is rewritten too.
+    let timeouts = state.settings.timeouts;
+    // Inner to outer: json_errors sits outside the body limit and the
+    // request timeout so that their empty 413 and 408 are rewritten too.
     app.layer(middleware::from_fn(log_internal_errors))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(RequestBodyTimeoutLayer::new(timeouts.body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeouts.request,
+        ))
         .layer(middleware::from_fn(json_errors))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
@@ -166,16 +203,65 @@ impl App {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let timeouts = self.state.settings.timeouts;
+        let max_connections = self.state.settings.max_connections;
         let router = build_router(self.state);
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await;
+        serve(self.listener, router, timeouts, max_connections, stop).await;
         housekeeping.abort();
-        served.context("the server failed")
+        Ok(())
     }
+}
+
+/// What `axum::serve` does, plus what it cannot be told: hyper's header
+/// read timeout (API.md "Slow clients") and a cap on open connections.
+/// Stops accepting when `stop` completes, then waits for the requests in
+/// flight (hyper closes idle connections at once).
+async fn serve(
+    mut listener: TcpListener,
+    router: Router,
+    timeouts: Timeouts,
+    max_connections: usize,
+    stop: impl Future<Output = ()> + Send + 'static,
+) {
+    let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // Without a timer hyper ignores the header read timeout.
+    http.timer(TokioTimer::new())
+        .header_read_timeout(timeouts.headers);
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        // A slot first, then accept: over the cap, new connections wait in
+        // the kernel's backlog instead of each costing a task and buffers.
+        let accepted = tokio::select! {
+            biased;
+            () = &mut stop => break,
+            accepted = async {
+                let slot = Arc::clone(&slots).acquire_owned().await;
+                (slot, Listener::accept(&mut listener).await)
+            } => accepted,
+        };
+        let (Ok(slot), (stream, peer)) = accepted else {
+            unreachable!("the semaphore is never closed");
+        };
+        // The router's make-service is always ready and infallible; it
+        // gives each connection its `ConnectInfo<SocketAddr>`.
+        let Ok(service) = make_service.call(peer).await;
+        let service =
+            service.map_request(|request: Request<hyper::body::Incoming>| request.map(Body::new));
+        let connection = graceful
+            .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                // Timeouts and clients that hang up: not the server's fault.
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Deletes expired refresh tokens and login failures that no longer count.
@@ -200,26 +286,33 @@ async fn housekeeping(state: AppState) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM. The SIGTERM handler is installed by this call, not
+/// when the future is first polled: a SIGTERM sent as soon as the server
+/// has answered must not meet the default action (exit at once).
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod crash;
+mod hardening;
 mod helpers;
 mod hostile;
 mod http;
