@@ -23,6 +23,7 @@ use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
@@ -67,7 +68,15 @@ impl Timeouts {
 /// The router with every route and layer, ready to serve or to test with
 /// `oneshot`.
 pub fn build_router(state: AppState) -> Router {
-    let api = routes::api_router().route("/api/{*rest}", any(api_not_found));
+    let api = routes::api_router();
+    // API.md "Responses": token responses must not be cached, and no other
+    // API answer (profiles, notes) belongs in a shared or browser cache.
+    let api = api.route("/api/{*rest}", any(api_not_found)).layer(
+        SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ),
+    );
     let app = match &state.settings.static_dir {
         Some(dist) => api.merge(routes::spa::router(dist)),
         None => api.fallback(api_not_found),
@@ -85,6 +94,17 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(json_errors))
         .layer(cors)
+        // API.md "Responses", for every response, errors and files alike:
+        // no MIME sniffing of JSON into HTML, and no token-bearing URL of
+        // ours leaks to another site in a Referer.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,13 +1,19 @@
 //! API.md "Hardening rules" at the HTTP level: slow and idle clients are cut
-//! off, and connections are capped.
+//! off, connections are capped, security headers, the SPA's
+//! Content-Security-Policy.
 
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::StatusCode;
 use rstest_reuse::apply;
+use serde_json::json;
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{Db, TestApp, both_databases, spawn_app_with};
+use crate::helpers::{Db, TestApp, both_databases, expect_json, spawn_app, spawn_app_with};
 
 const SHORT: Duration = Duration::from_millis(400);
 
@@ -145,4 +151,112 @@ async fn connections_over_the_cap_wait_until_one_closes(db: Db) {
         .expect("answered once a connection closed")
         .unwrap();
     assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+}
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().expect("an ASCII header"))
+}
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn every_response_forbids_sniffing_and_referrers(db: Db) {
+    let app = spawn_app(db).await;
+    for path in [
+        "/api/health/",
+        "/api/nothing/",
+        "/api/users/me/",
+        "/elsewhere",
+    ] {
+        let response = app.get(path, None).await;
+        assert_eq!(
+            header(&response, "x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            header(&response, "referrer-policy"),
+            Some("no-referrer"),
+            "{path}"
+        );
+    }
+}
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn token_responses_are_never_cached(db: Db) {
+    let app = spawn_app(db).await;
+    let user = app.new_user().await;
+    let login = app
+        .post(
+            "/api/token/",
+            &json!({"username": user.username, "password": user.password}),
+            None,
+        )
+        .await;
+    assert_eq!(header(&login, "cache-control"), Some("no-store"));
+    let tokens: shared::TokenPair = expect_json(login, StatusCode::OK).await;
+
+    let refreshed = app.refresh(&tokens.refresh).await;
+
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    assert_eq!(header(&refreshed, "cache-control"), Some("no-store"));
+}
+
+/// A built frontend of our own: an index.html with an inline module script
+/// as trunk writes it, and an `assets` directory.
+fn frontend() -> (tempfile::TempDir, String) {
+    let dist = tempfile::tempdir().unwrap();
+    let script = "\nimport init, * as bindings from '/app-1234.js';\nconst wasm = await init({ module_or_path: '/app-1234_bg.wasm' });\nwindow.wasmBindings = bindings;\n";
+    let index = format!(
+        "<!DOCTYPE html><html><head>\
+         <link rel=\"modulepreload\" href=\"/app-1234.js\" crossorigin=\"anonymous\" integrity=\"sha384-x\">\
+         <script type=\"module\">{script}</script></head><body></body></html>"
+    );
+    std::fs::write(dist.path().join("index.html"), index).unwrap();
+    std::fs::create_dir(dist.path().join("assets")).unwrap();
+    std::fs::write(dist.path().join("assets/app.css"), "body {}").unwrap();
+    let hash = format!("'sha256-{}'", STANDARD.encode(Sha256::digest(script)));
+    (dist, hash)
+}
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn the_apps_pages_carry_a_policy_that_allows_only_its_own_scripts(db: Db) {
+    let (dist, hash) = frontend();
+    let dir = dist.path().to_owned();
+    let app = spawn_app_with(db, move |s| s.static_dir = Some(dir)).await;
+
+    for path in ["/", "/notes/12/edit"] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let csp = header(&response, "content-security-policy")
+            .unwrap_or_else(|| panic!("{path} has no Content-Security-Policy"))
+            .to_owned();
+        assert!(
+            response.text().await.unwrap().contains("wasmBindings"),
+            "{path} is not the app"
+        );
+        let directive = |name: &str| {
+            csp.split(';')
+                .map(str::trim)
+                .find(|d| d.split_whitespace().next() == Some(name))
+                .unwrap_or_else(|| panic!("no {name} in {csp}"))
+                .to_owned()
+        };
+        let scripts = directive("script-src");
+        assert!(scripts.contains("'self'"), "{csp}");
+        assert!(
+            scripts.contains(&hash),
+            "the inline script's {hash} is not in {csp}"
+        );
+        assert_eq!(directive("frame-ancestors"), "frame-ancestors 'none'");
+        assert!(directive("default-src").contains("'self'"), "{csp}");
+        assert!(
+            !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
+            "{csp}"
+        );
+    }
 }

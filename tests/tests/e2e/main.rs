@@ -2,6 +2,7 @@
 //! Run with `cargo test -p e2e` after `scripts/tools.sh`.
 
 mod back_button;
+mod csp;
 mod form_errors;
 mod forms;
 mod gallery;
