@@ -68,7 +68,23 @@ impl Timeouts {
 /// The router with every route and layer, ready to serve or to test with
 /// `oneshot`.
 pub fn build_router(state: AppState) -> Router {
-    let api = routes::api_router();
+    let timeouts = state.settings.timeouts;
+    // Inner to outer. These run where a body is read: in the API's routes,
+    // inside CORS, so that their 413 and 408 carry its headers; json_errors,
+    // outside, rewrites those empty answers as JSON.
+    let mut api = routes::api_router()
+        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .route_layer(RequestBodyTimeoutLayer::new(timeouts.body))
+        .route_layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeouts.request,
+        ));
+    // Only the API's own paths answer CORS preflights (CorsLayer answers
+    // every OPTIONS itself, so outside the router it made OPTIONS on any
+    // path a 200), and without CORS_ORIGINS there is no CORS at all.
+    if let Some(cors) = cors_layer(&state.settings.cors_origins) {
+        api = api.route_layer(cors);
+    }
     // API.md "Responses": token responses must not be cached, and no other
     // API answer (profiles, notes) belongs in a shared or browser cache.
     let api = api.route("/api/{*rest}", any(api_not_found)).layer(
@@ -81,19 +97,8 @@ pub fn build_router(state: AppState) -> Router {
         Some(dist) => api.merge(routes::spa::router(dist)),
         None => api.fallback(api_not_found),
     };
-    let cors = cors_layer(&state.settings.cors_origins);
-    let timeouts = state.settings.timeouts;
-    // Inner to outer: json_errors sits outside the body limit and the
-    // request timeout so that their empty 413 and 408 are rewritten too.
     app.layer(middleware::from_fn(log_internal_errors))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(RequestBodyTimeoutLayer::new(timeouts.body))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeouts.request,
-        ))
         .layer(middleware::from_fn(json_errors))
-        .layer(cors)
         // API.md "Responses", for every response, errors and files alike:
         // no MIME sniffing of JSON into HTML, and no token-bearing URL of
         // ours leaks to another site in a Referer.
@@ -113,20 +118,22 @@ async fn api_not_found() -> ApiError {
     ApiError::NotFound
 }
 
-fn cors_layer(origins: &[String]) -> CorsLayer {
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     if origins.is_empty() {
-        return CorsLayer::new();
+        return None;
     }
     let allow = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
         AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
     };
-    CorsLayer::new()
-        .allow_origin(allow)
-        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .max_age(Duration::from_secs(3600))
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 /// Errors made outside our handlers (axum's 405, tower-http's 413) get the
@@ -155,6 +162,12 @@ async fn json_errors(request: Request, next: Next) -> Response {
     for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
         if let Some(value) = parts.headers.get(&name) {
             replacement.headers_mut().insert(name, value.clone());
+        }
+    }
+    // The CORS layer's headers too, or a browser would hide the error.
+    for (name, value) in &parts.headers {
+        if name.as_str().starts_with("access-control-") || name == header::VARY {
+            replacement.headers_mut().append(name, value.clone());
         }
     }
     replacement

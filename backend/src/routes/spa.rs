@@ -24,7 +24,13 @@ pub fn router(dist: &Path) -> Router<AppState> {
     let csp = HeaderValue::from_str(&content_security_policy(&index))
         .expect("a policy of ASCII words and base64 is a valid header value");
     // `fallback`, not `not_found_service`: a deep link must answer 200.
-    let files = ServeDir::new(dist).fallback(ServeFile::new(index_path));
+    // No index.html on directories: ServeDir would answer `GET //assets`
+    // with `Location: //assets/`, which a browser reads as another host.
+    // Trunk's dist has no directory index of its own, so every directory
+    // (`/` included) falls back to the app.
+    let files = ServeDir::new(dist)
+        .append_index_html_on_directories(false)
+        .fallback(ServeFile::new(index_path));
     Router::new()
         .fallback_service(files)
         .layer(SetResponseHeaderLayer::overriding(

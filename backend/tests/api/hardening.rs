@@ -1,19 +1,23 @@
 //! API.md "Hardening rules" at the HTTP level: slow and idle clients are cut
 //! off, connections are capped, security headers, the SPA's
-//! Content-Security-Policy.
+//! Content-Security-Policy, no redirect to another host, OPTIONS on unknown
+//! API paths, and claims the decoder must refuse.
 
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use reqwest::StatusCode;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use reqwest::{Method, StatusCode};
 use rstest_reuse::apply;
-use serde_json::json;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{Db, TestApp, both_databases, expect_json, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Db, TestApp, both_databases, expect_json, expect_not_found, expect_token_not_valid, spawn_app,
+    spawn_app_with,
+};
 
 const SHORT: Duration = Duration::from_millis(400);
 
@@ -258,5 +262,147 @@ async fn the_apps_pages_carry_a_policy_that_allows_only_its_own_scripts(db: Db) 
             !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
             "{csp}"
         );
+    }
+}
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn a_double_slash_never_redirects_to_another_host(db: Db) {
+    let (dist, _) = frontend();
+    let dir = dist.path().to_owned();
+    let app = spawn_app_with(db, move |s| s.static_dir = Some(dir)).await;
+
+    for path in [
+        "//assets",
+        "//assets/",
+        "//example.com",
+        "//example.com/x",
+        "/assets",
+    ] {
+        let answer = app.raw(&format!("GET {path} HTTP/1.1"), b"").await;
+        assert!(answer.header("location").is_none(), "{path}: {answer:?}");
+        assert_eq!(answer.status, 200, "{path}: {answer:?}");
+    }
+}
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn options_on_an_unknown_api_path_is_a_json_404(db: Db) {
+    let app = spawn_app(db).await;
+
+    let plain = app
+        .client
+        .request(Method::OPTIONS, app.url("/api/nothing/here/"))
+        .send()
+        .await
+        .unwrap();
+    expect_not_found(plain).await;
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, app.url("/api/nothing/here/"))
+        .header("origin", "https://elsewhere.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    expect_not_found(preflight).await;
+}
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn with_cors_only_the_apis_own_paths_answer_preflights(db: Db) {
+    let origin = "http://app.example";
+    let app = spawn_app_with(db, |s| s.cors_origins = vec![origin.into()]).await;
+    let preflight = |path: &str| {
+        app.client
+            .request(Method::OPTIONS, app.url(path))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+
+    let unknown = preflight("/api/nothing/here/").await.unwrap();
+    let known = preflight("/api/token/").await.unwrap();
+    // An error answered outside the handler keeps its CORS headers, so the
+    // browser shows the app the error rather than a CORS failure.
+    let wrong_method = app
+        .client
+        .get(app.url("/api/token/"))
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap();
+    let too_large = app
+        .client
+        .post(app.url("/api/token/"))
+        .header("origin", origin)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 65 * 1024])
+        .send()
+        .await
+        .unwrap();
+
+    expect_not_found(unknown).await;
+    assert!(known.status().is_success(), "{}", known.status());
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    for response in [&wrong_method, &too_large] {
+        assert_eq!(
+            header(response, "access-control-allow-origin"),
+            Some(origin)
+        );
+    }
+}
+
+/// A token signed with the server's own secret, from a header and claims
+/// of the test's choosing.
+fn forge(app: &TestApp, header: &Value, claims: &Value) -> String {
+    use ring::hmac;
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let key = hmac::Key::new(hmac::HMAC_SHA256, &app.server_secret());
+    let signature = URL_SAFE_NO_PAD.encode(hmac::sign(&key, message.as_bytes()));
+    format!("{message}.{signature}")
+}
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn tokens_with_crit_or_before_their_nbf_are_refused(db: Db) {
+    let app = spawn_app(db).await;
+    let (user, _) = app.logged_in().await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = |extra: Value| {
+        let mut claims = json!({
+            "token_type": "access", "exp": now + 300, "iat": now - 5,
+            "jti": "0123456789abcdef0123456789abcdef", "user_id": user.id, "username": user.username,
+        });
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        claims
+    };
+    let plain = json!({"alg": "HS256", "typ": "JWT"});
+    let good = forge(&app, &plain, &claims(json!({})));
+    let critical = forge(
+        &app,
+        &json!({"alg": "HS256", "typ": "JWT", "crit": ["exp"]}),
+        &claims(json!({})),
+    );
+    let early = forge(&app, &plain, &claims(json!({"nbf": now + 120})));
+
+    assert_eq!(
+        app.get("/api/users/me/", Some(&good)).await.status(),
+        StatusCode::OK
+    );
+    for token in [critical, early] {
+        expect_token_not_valid(app.get("/api/users/me/", Some(&token)).await).await;
+        let verify = app
+            .post("/api/token/verify/", &json!({ "token": token }), None)
+            .await;
+        expect_token_not_valid(verify).await;
     }
 }
