@@ -73,12 +73,23 @@ async fn idle_connections_and_slow_headers_are_closed(db: Db) {
     slow.write_all(b"GET /api/health/ HTTP/1.1\r\nHost: x\r\n")
         .await
         .unwrap();
+    // Keep-alive after an answer: the wait for the next request's headers
+    // is bounded too.
+    let mut kept_alive = app.connect().await;
+    kept_alive
+        .write_all(b"GET /api/health/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0; 1024];
+    let n = kept_alive.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
 
     let (idle_got, _) = read_until_closed(&mut idle).await;
     let (slow_got, _) = read_until_closed(&mut slow).await;
+    let (kept_alive_got, _) = read_until_closed(&mut kept_alive).await;
 
     // Closed without an answer: hyper may send a bare 408 first.
-    for got in [idle_got, slow_got] {
+    for got in [idle_got, slow_got, kept_alive_got] {
         assert!(got.is_empty() || got.starts_with("HTTP/1.1 408"), "{got:?}");
     }
 }
