@@ -7,15 +7,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use axum::serve::Listener;
 use axum::{Json, Router};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::{Service, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::jwt::Jwt;
@@ -34,21 +43,74 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// How often expired refresh tokens and old login failures are deleted.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(15 * 60);
 
+/// How long a slow or idle client may hold a connection or a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the connection's start, or the end of its previous response, to
+    /// the end of the next request's headers; then hyper closes it. This
+    /// also ends idle keep-alive connections.
+    pub headers: Duration,
+    /// The longest wait for the next piece of a request body; then the body
+    /// read fails, the request is answered 400 and the connection closed.
+    pub body: Duration,
+    /// A whole request, from its headers to its response; then 408.
+    pub request: Duration,
+}
+
+impl Timeouts {
+    /// API.md "Slow clients": 10 s for headers, 30 s for a body or a request.
+    pub const API: Timeouts = Timeouts {
+        headers: Duration::from_secs(10),
+        body: Duration::from_secs(30),
+        request: Duration::from_secs(30),
+    };
+}
+
 /// The router with every route and layer, ready to serve or to test with
 /// `oneshot`.
 pub fn build_router(state: AppState) -> Router {
-    let api = routes::api_router().route("/api/{*rest}", any(api_not_found));
+    let timeouts = state.settings.timeouts;
+    // Inner to outer. These run where a body is read: in the API's routes,
+    // inside CORS, so that their 413 and 408 carry its headers; json_errors,
+    // outside, rewrites those empty answers as JSON.
+    let mut api = routes::api_router()
+        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .route_layer(RequestBodyTimeoutLayer::new(timeouts.body))
+        .route_layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeouts.request,
+        ));
+    // Only the API's own paths answer CORS preflights (CorsLayer answers
+    // every OPTIONS itself, so outside the router it made OPTIONS on any
+    // path a 200), and without CORS_ORIGINS there is no CORS at all.
+    if let Some(cors) = cors_layer(&state.settings.cors_origins) {
+        api = api.route_layer(cors);
+    }
+    // API.md "Responses": token responses must not be cached, and no other
+    // API answer (profiles, notes) belongs in a shared or browser cache.
+    let api = api.route("/api/{*rest}", any(api_not_found)).layer(
+        SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ),
+    );
     let app = match &state.settings.static_dir {
         Some(dist) => api.merge(routes::spa::router(dist)),
         None => api.fallback(api_not_found),
     };
-    let cors = cors_layer(&state.settings.cors_origins);
-    // Inner to outer: json_errors sits outside the body limit so that the
-    // limit's plain-text 413 is rewritten too.
     app.layer(middleware::from_fn(log_internal_errors))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn(json_errors))
-        .layer(cors)
+        // API.md "Responses", for every response, errors and files alike:
+        // no MIME sniffing of JSON into HTML, and no token-bearing URL of
+        // ours leaks to another site in a Referer.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -57,20 +119,22 @@ async fn api_not_found() -> ApiError {
     ApiError::NotFound
 }
 
-fn cors_layer(origins: &[String]) -> CorsLayer {
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     if origins.is_empty() {
-        return CorsLayer::new();
+        return None;
     }
     let allow = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
         AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
     };
-    CorsLayer::new()
-        .allow_origin(allow)
-        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .max_age(Duration::from_secs(3600))
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 /// Errors made outside our handlers (axum's 405, tower-http's 413) get the
@@ -99,6 +163,12 @@ async fn json_errors(request: Request, next: Next) -> Response {
     for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
         if let Some(value) = parts.headers.get(&name) {
             replacement.headers_mut().insert(name, value.clone());
+        }
+    }
+    // The CORS layer's headers too, or a browser would hide the error.
+    for (name, value) in &parts.headers {
+        if name.as_str().starts_with("access-control-") || name == header::VARY {
+            replacement.headers_mut().append(name, value.clone());
         }
     }
     replacement
@@ -168,16 +238,65 @@ impl App {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let timeouts = self.state.settings.timeouts;
+        let max_connections = self.state.settings.max_connections;
         let router = build_router(self.state);
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await;
+        serve(self.listener, router, timeouts, max_connections, stop).await;
         housekeeping.abort();
-        served.context("the server failed")
+        Ok(())
     }
+}
+
+/// What `axum::serve` does, plus what it cannot be told: hyper's header
+/// read timeout (API.md "Slow clients") and a cap on open connections.
+/// Stops accepting when `stop` completes, then waits for the requests in
+/// flight (hyper closes idle connections at once).
+async fn serve(
+    mut listener: TcpListener,
+    router: Router,
+    timeouts: Timeouts,
+    max_connections: usize,
+    stop: impl Future<Output = ()> + Send + 'static,
+) {
+    let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // Without a timer hyper ignores the header read timeout.
+    http.timer(TokioTimer::new())
+        .header_read_timeout(timeouts.headers);
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        // A slot first, then accept: over the cap, new connections wait in
+        // the kernel's backlog instead of each costing a task and buffers.
+        let accepted = tokio::select! {
+            biased;
+            () = &mut stop => break,
+            accepted = async {
+                let slot = Arc::clone(&slots).acquire_owned().await;
+                (slot, Listener::accept(&mut listener).await)
+            } => accepted,
+        };
+        let (Ok(slot), (stream, peer)) = accepted else {
+            unreachable!("the semaphore is never closed");
+        };
+        // The router's make-service is always ready and infallible; it
+        // gives each connection its `ConnectInfo<SocketAddr>`.
+        let Ok(service) = make_service.call(peer).await;
+        let service =
+            service.map_request(|request: Request<hyper::body::Incoming>| request.map(Body::new));
+        let connection = graceful
+            .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                // Timeouts and clients that hang up: not the server's fault.
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Deletes expired refresh tokens and throttle windows that no longer count.
@@ -202,26 +321,33 @@ async fn housekeeping(state: AppState) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM. The SIGTERM handler is installed by this call, not
+/// when the future is first polled: a SIGTERM sent as soon as the server
+/// has answered must not meet the default action (exit at once).
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }
 
 #[cfg(test)]

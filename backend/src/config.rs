@@ -79,6 +79,10 @@ pub struct ServeArgs {
     /// Create the demo users `user1` and `user2` if they are missing.
     #[arg(long)]
     pub demo: bool,
+    /// Most client connections served at once; further ones wait to be
+    /// accepted until one closes.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
 }
 
 /// A secret that never shows itself in `Debug` output or logs.
@@ -151,6 +155,11 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub static_dir: Option<PathBuf>,
     pub demo: bool,
+    /// API.md "Slow clients". Not operator settings: the contract fixes
+    /// them; they are fields so that tests can shorten them.
+    pub timeouts: crate::app::Timeouts,
+    /// Connections served at once (`MAX_CONNECTIONS`).
+    pub max_connections: usize,
 }
 
 /// A setting that cannot be used, named by its environment variable.
@@ -289,6 +298,11 @@ impl TryFrom<ServeArgs> for Settings {
             trusted_proxies,
             static_dir,
             demo: args.demo,
+            timeouts: crate::app::Timeouts::API,
+            max_connections: match args.max_connections {
+                0 => return Err(invalid("MAX_CONNECTIONS", "must be at least 1")),
+                n => n,
+            },
         })
     }
 }
@@ -331,6 +345,8 @@ impl Settings {
             trusted_proxies: Vec::new(),
             static_dir: None,
             demo: false,
+            timeouts: crate::app::Timeouts::API,
+            max_connections: 512,
         }
     }
 

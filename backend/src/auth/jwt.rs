@@ -1,6 +1,5 @@
 //! Issuing and checking the two JWTs of API.md.
 
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Header, Validation, decode, encode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -46,9 +45,12 @@ impl Jwt {
         // Only the configured algorithm: a token that names another (`none`,
         // or HS256 signed with our public key) is refused before any check.
         let mut validation = Validation::new(keys.algorithm);
-        // jsonwebtoken's default leeway is 60 s; ours is configured (0 s).
-        validation.leeway = tokens.leeway.as_secs();
-        validation.validate_exp = true;
+        // `exp` must be there, but `exp` and `nbf` are checked against the
+        // caller's `now` in `check_times`: jsonwebtoken reads the clock
+        // itself and accepts a token in the second its `exp` names.
+        validation.leeway = 0;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.set_required_spec_claims(&["exp"]);
         Jwt {
             keys,
@@ -114,7 +116,7 @@ impl Jwt {
 
     /// Checks a token of either type: signature, algorithm, expiry, `iat`.
     pub fn decode_any(&self, token: &str, now: i64) -> Result<TokenHead, &'static str> {
-        let value = self.verified_claims(token)?;
+        let value = self.verified_claims(token, now)?;
         let head: TokenHead = serde_json::from_value(value.clone()).map_err(|_| reason::INVALID)?;
         // The whole claim set must be valid for its type, not just the head.
         match head.token_type {
@@ -134,7 +136,7 @@ impl Jwt {
         expected: TokenType,
         now: i64,
     ) -> Result<T, &'static str> {
-        let value = self.verified_claims(token)?;
+        let value = self.verified_claims(token, now)?;
         let head: TokenHead = serde_json::from_value(value.clone()).map_err(|_| reason::INVALID)?;
         if head.token_type != expected {
             return Err(reason::WRONG_TYPE);
@@ -151,16 +153,56 @@ impl Jwt {
         Ok(())
     }
 
-    fn verified_claims(&self, token: &str) -> Result<serde_json::Value, &'static str> {
-        decode::<serde_json::Value>(token, &self.keys.decoding, &self.validation)
+    /// Signature, algorithm, `crit`, `exp` and `nbf`; the claims as JSON.
+    fn verified_claims(&self, token: &str, now: i64) -> Result<serde_json::Value, &'static str> {
+        refuse_critical_extensions(token)?;
+        let claims = decode::<serde_json::Value>(token, &self.keys.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|err| match err.kind() {
-                ErrorKind::ExpiredSignature => reason::EXPIRED,
-                kind => {
-                    tracing::debug!(?kind, "token refused");
-                    reason::INVALID
-                }
-            })
+            .map_err(|err| {
+                tracing::debug!(kind = ?err.kind(), "token refused");
+                reason::INVALID
+            })?;
+        self.check_times(&claims, now)?;
+        Ok(claims)
+    }
+
+    /// RFC 7519: a token is expired *at* `exp` ("on or after"), and not yet
+    /// valid before `nbf`; both with the configured leeway.
+    fn check_times(&self, claims: &serde_json::Value, now: i64) -> Result<(), &'static str> {
+        let leeway = self.tokens.leeway.as_secs() as i64;
+        let exp = claims.get("exp").and_then(serde_json::Value::as_i64);
+        match exp {
+            None => return Err(reason::INVALID),
+            Some(exp) if now >= exp.saturating_add(leeway) => return Err(reason::EXPIRED),
+            Some(_) => {}
+        }
+        match claims.get("nbf").map(serde_json::Value::as_i64) {
+            None => Ok(()),
+            Some(Some(nbf)) if now.saturating_add(leeway) >= nbf => Ok(()),
+            Some(_) => {
+                tracing::debug!("token used before its nbf, or nbf not a number");
+                Err(reason::INVALID)
+            }
+        }
+    }
+}
+
+/// RFC 7515 §4.1.11: a recipient must refuse a token whose `crit` names
+/// extensions it does not understand, and we understand none. jsonwebtoken
+/// ignores `crit`, so the header is read here.
+fn refuse_critical_extensions(token: &str) -> Result<(), &'static str> {
+    use base64::Engine;
+    let header = token.split('.').next().unwrap_or_default();
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header) else {
+        // Not a JWT at all: the decoder refuses it with its own reason.
+        return Ok(());
+    };
+    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
+        Ok(fields) if fields.contains_key("crit") => {
+            tracing::debug!("token header has crit");
+            Err(reason::INVALID)
+        }
+        _ => Ok(()),
     }
 }
 
@@ -265,6 +307,72 @@ mod tests {
         let jwt = hs256(SECRET);
         let token = jwt.issue_access(1, "u", NOW + 3600).unwrap();
         assert_eq!(jwt.decode_access(&token, NOW).unwrap_err(), reason::INVALID);
+    }
+
+    /// A token signed with `SECRET` from a header and claims of our own.
+    fn forged(header: &str, claims: serde_json::Value) -> String {
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS256)
+                .unwrap();
+        format!("{message}.{signature}")
+    }
+
+    fn access_claims(extra: serde_json::Value) -> serde_json::Value {
+        let mut claims = serde_json::json!({
+            "token_type": "access", "exp": NOW + 60, "iat": NOW - 10,
+            "jti": "0123456789abcdef0123456789abcdef", "user_id": 1, "username": "u"
+        });
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        claims
+    }
+
+    #[test]
+    fn a_token_is_expired_in_the_second_its_exp_names() {
+        let jwt = hs256(SECRET);
+        let token = jwt.issue_access(1, "u", NOW - 60).unwrap();
+        assert!(jwt.decode_access(&token, NOW - 1).is_ok());
+        assert_eq!(jwt.decode_access(&token, NOW).unwrap_err(), reason::EXPIRED);
+        assert_eq!(jwt.decode_any(&token, NOW).unwrap_err(), reason::EXPIRED);
+    }
+
+    #[test]
+    fn a_token_is_refused_before_its_nbf() {
+        let jwt = hs256(SECRET);
+        let token = forged(
+            r#"{"alg":"HS256","typ":"JWT"}"#,
+            access_claims(serde_json::json!({"nbf": NOW + 30})),
+        );
+        assert_eq!(jwt.decode_access(&token, NOW).unwrap_err(), reason::INVALID);
+        assert_eq!(jwt.decode_any(&token, NOW).unwrap_err(), reason::INVALID);
+        assert!(jwt.decode_access(&token, NOW + 30).is_ok());
+    }
+
+    #[test]
+    fn a_token_whose_header_has_crit_is_refused() {
+        let jwt = hs256(SECRET);
+        let plain = forged(
+            r#"{"alg":"HS256","typ":"JWT"}"#,
+            access_claims(serde_json::json!({})),
+        );
+        assert!(jwt.decode_access(&plain, NOW).is_ok());
+        let critical = forged(
+            r#"{"alg":"HS256","typ":"JWT","crit":["exp"]}"#,
+            access_claims(serde_json::json!({})),
+        );
+        assert_eq!(
+            jwt.decode_access(&critical, NOW).unwrap_err(),
+            reason::INVALID
+        );
+        assert_eq!(jwt.decode_any(&critical, NOW).unwrap_err(), reason::INVALID);
     }
 
     #[test]

@@ -108,7 +108,8 @@ fn load_or_create(
         Err(e) => bail!("{setting}: cannot read {}: {e}", path.display()),
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)
+        // The data directory may also hold the SQLite database: owner only.
+        crate::store::create_private_dir(dir)
             .with_context(|| format!("{setting}: cannot create {}", dir.display()))?;
     }
     let bytes = make()?;

@@ -99,7 +99,9 @@ impl Db {
 }
 
 /// Adds `mode=rwc` so that a missing file is created, and creates its
-/// directory.
+/// directory and the file itself, readable by the owner only (API.md
+/// "Files": they hold the password hashes). SQLite gives the `-wal` and
+/// `-shm` files the database file's mode, so they follow.
 fn sqlite_url(url: &str) -> anyhow::Result<String> {
     let path = url
         .trim_start_matches("sqlite:")
@@ -114,8 +116,13 @@ fn sqlite_url(url: &str) -> anyhow::Result<String> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(dir)
+        create_private_dir(dir)
             .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    }
+    // Only where SQLite itself would create it (`mode=rwc`, ours by default).
+    if !url.contains("mode=") || url.contains("mode=rwc") {
+        create_private_file(Path::new(path))
+            .with_context(|| format!("cannot create the database file {path}"))?;
     }
     Ok(if url.contains("mode=") {
         url.to_owned()
@@ -124,6 +131,31 @@ fn sqlite_url(url: &str) -> anyhow::Result<String> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// Creates `dir` and its missing parents with mode 0700; an existing
+/// directory is left as it is. The mode is given at creation, so no moment
+/// exists when the directory is open to others, whatever the umask.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates an empty file with mode 0600 unless it exists, before SQLite
+/// would create it with 0644.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Now, in the database's unit of time: microseconds since the epoch.
@@ -167,6 +199,33 @@ mod tests {
             .unwrap();
         assert_eq!(users, 0);
         assert!(db.ping().await);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_its_wal_and_shm_and_its_directory_are_the_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let db = Db::connect(&format!("sqlite://{}/app.db", data.display()))
+            .await
+            .unwrap();
+        // A write, so that SQLite has both the -wal and the -shm open.
+        sqlx::query("pragma user_version = 1")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let mode = |name: &str| {
+            std::fs::metadata(data.join(name))
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(format!("{:o}", mode("")), "700", "the data directory");
+        for file in ["app.db", "app.db-wal", "app.db-shm"] {
+            assert_eq!(format!("{:o}", mode(file)), "600", "{file}");
+        }
     }
 
     #[test]

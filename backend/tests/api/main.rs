@@ -14,4 +14,5 @@ mod notes;
 mod process;
 mod profile;
 mod tokens;
+mod transport;
 mod users;

@@ -3,6 +3,7 @@
 
 mod back_button;
 mod backoff;
+mod csp;
 mod expired_startup;
 mod form_errors;
 mod forms;
