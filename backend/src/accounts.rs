@@ -1,5 +1,6 @@
 //! Creating accounts, for the register endpoint, the CLI and the demo users.
 
+use crate::auth::hash_queue::Admitted;
 use crate::auth::{password, rate_limit};
 use crate::domain::NewUser;
 use crate::error::{ApiError, is_unique_violation};
@@ -8,23 +9,23 @@ use crate::state::AppState;
 use crate::store::users::{self, NewUserRow, UserRow};
 use crate::store::{Db, now_micros};
 
-/// A registration over HTTP from `client`: counted against the address's
-/// hourly limit before the password is hashed, and given back if it
-/// created nothing.
+/// A registration over HTTP from `client`, counted against the address's
+/// hourly limit before anything else, a taken username included: each
+/// answer tells whether a username exists, so asking is limited too. A
+/// taken username is answered before the password is hashed.
 pub async fn create_user_from(
     state: &AppState,
     client: &ClientAddr,
     user: NewUser,
 ) -> Result<UserRow, ApiError> {
     let key = client.key();
-    let _place = crate::auth::session::admit(state, &key).await?;
     let max = state.settings.register_max_per_address;
     rate_limit::reserve_registration(&state.db, max, &key, now_micros()).await?;
-    let created = create_user(&state.db, user).await;
-    if created.is_err() {
-        rate_limit::registration_failed(&state.db.pool, &key).await?;
+    if users::exists(&state.db.pool, user.username.as_str()).await? {
+        return Err(ApiError::field("username", USERNAME_TAKEN));
     }
-    created
+    let place = crate::auth::session::admit(state, &key).await?;
+    insert_user(&state.db, user, Some(place)).await
 }
 
 pub const USERNAME_TAKEN: &str = "A user with that username already exists.";
@@ -32,7 +33,11 @@ pub const USERNAME_TAKEN: &str = "A user with that username already exists.";
 /// Hashes the password and inserts the user. A taken username is a field
 /// error, also when two registrations race for it (the unique index decides).
 pub async fn create_user(db: &Db, user: NewUser) -> Result<UserRow, ApiError> {
-    let hash = password::hash(user.password.expose().to_owned()).await?;
+    insert_user(db, user, None).await
+}
+
+async fn insert_user(db: &Db, user: NewUser, place: Option<Admitted>) -> Result<UserRow, ApiError> {
+    let hash = password::hash_in(place, user.password.expose().to_owned()).await?;
     let row = NewUserRow {
         username: user.username.as_str(),
         email: user.email.as_str(),

@@ -66,6 +66,12 @@ impl HashQueue {
         Some(admitted)
     }
 
+    /// Requests of `client` holding a place or waiting for one.
+    pub fn admitted(&self, client: &str) -> usize {
+        let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        clients.get(client).map_or(0, |c| c.admitted)
+    }
+
     fn release(&self, client: &str) {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = clients.get_mut(client) {

@@ -6,7 +6,7 @@
 //! under a login flood), so a few buffers, one per core, are reused instead,
 //! and at most one hash per core runs at a time.
 
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use anyhow::{Context, anyhow};
 use argon2::password_hash::rand_core::OsRng;
@@ -14,6 +14,7 @@ use argon2::password_hash::{Output, ParamsString, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use tokio::sync::Semaphore;
 
+use crate::auth::hash_queue::Admitted;
 use crate::store::users::PasswordHash as StoredHash;
 use crate::telemetry::spawn_blocking_with_tracing;
 
@@ -28,7 +29,7 @@ fn cores() -> usize {
 
 /// At most one hash per core at a time: more would only delay them all and
 /// need more memory. The rest queue here, on the async side, holding no thread.
-static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+static HASHING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(cores())));
 
 /// Working memory of finished hashes, for the next ones.
 static BUFFERS: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
@@ -138,18 +139,24 @@ fn lower_priority() {
 }
 
 /// Runs one argon2 computation on the blocking pool once a slot is free,
-/// with a reused buffer.
+/// with a reused buffer. The slot, and `held` (the caller's place in the
+/// per-address queue), are released by the blocking task when the hash is
+/// done, not when the request is: a client that hangs up cancels the
+/// request, but not the hash, which would otherwise run on beside the next
+/// one and let an address that keeps hanging up run any number at once.
 async fn run_hashing<R: Send + 'static>(
+    held: Option<Admitted>,
     work: impl FnOnce(&mut Vec<Block>) -> R + Send + 'static,
 ) -> anyhow::Result<R> {
-    let _slot = HASHING
-        .acquire()
+    let slot = Arc::clone(&HASHING)
+        .acquire_owned()
         .await
         .context("the hashing gate is closed")?;
     let mut memory = take_buffer();
     let (result, memory) = spawn_blocking_with_tracing(move || {
         lower_priority();
         let result = work(&mut memory);
+        drop((slot, held));
         (result, memory)
     })
     .await
@@ -161,7 +168,13 @@ async fn run_hashing<R: Send + 'static>(
 /// Hashes a new password into a PHC string.
 #[tracing::instrument(skip_all)]
 pub async fn hash(password: String) -> anyhow::Result<StoredHash> {
-    run_hashing(move |memory| hash_now(&password, memory))
+    hash_in(None, password).await
+}
+
+/// [`hash`] for a request holding a place in the hashing queue.
+#[tracing::instrument(skip_all)]
+pub async fn hash_in(place: Option<Admitted>, password: String) -> anyhow::Result<StoredHash> {
+    run_hashing(place, move |memory| hash_now(&password, memory))
         .await?
         .map(StoredHash)
 }
@@ -170,7 +183,17 @@ pub async fn hash(password: String) -> anyhow::Result<StoredHash> {
 /// it does the same work against a dummy hash and answers `false`.
 #[tracing::instrument(skip_all)]
 pub async fn verify(password: String, stored: Option<StoredHash>) -> anyhow::Result<bool> {
-    run_hashing(move |memory| match stored {
+    verify_in(None, password, stored).await
+}
+
+/// [`verify`] for a request holding a place in the hashing queue.
+#[tracing::instrument(skip_all)]
+pub async fn verify_in(
+    place: Option<Admitted>,
+    password: String,
+    stored: Option<StoredHash>,
+) -> anyhow::Result<bool> {
+    run_hashing(place, move |memory| match stored {
         Some(StoredHash(phc)) => verify_now(&password, &phc, memory),
         None => {
             verify_now(&password, &DUMMY_HASH, memory);
@@ -238,6 +261,25 @@ mod tests {
                 .verify_password(b"correct horse", &parsed)
                 .is_ok()
         );
+    }
+
+    /// A request cancelled mid-hash (the client hung up) keeps its place in
+    /// the queue until the hash it started is done.
+    #[tokio::test]
+    async fn a_cancelled_check_keeps_its_place_until_the_hash_ends() {
+        let queue = std::sync::Arc::new(crate::auth::hash_queue::HashQueue::default());
+        let place = queue.admit("10.0.0.1").await.unwrap();
+        let check = verify_in(Some(place), "guess".into(), None);
+        let cancelled = tokio::time::timeout(std::time::Duration::from_micros(1), check).await;
+        assert!(cancelled.is_err(), "the check was cancelled");
+        assert_eq!(queue.admitted("10.0.0.1"), 1, "still hashing");
+        for _ in 0..500 {
+            if queue.admitted("10.0.0.1") == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the place was never given back");
     }
 
     #[tokio::test]

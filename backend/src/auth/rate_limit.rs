@@ -19,7 +19,6 @@ use sha2::{Digest, Sha256};
 
 use crate::config::LoginLimit;
 use crate::store::throttle::{self, Bucket};
-use sqlx::any::AnyExecutor as Executor;
 
 const MICROS: i64 = 1_000_000;
 
@@ -139,14 +138,6 @@ pub async fn reserve_registration(
         return Err(refusal(db, bucket, Limited::Registrations, window, now).await);
     }
     Ok(())
-}
-
-/// A registration that created nothing (a taken username) does not count.
-pub async fn registration_failed<'e>(
-    db: impl Executor<'e>,
-    client: &str,
-) -> Result<(), sqlx::Error> {
-    throttle::give_back(db, registration_bucket(client)).await
 }
 
 fn registration_bucket(client: &str) -> Bucket<'_> {

@@ -45,7 +45,7 @@ pub async fn login(
     pass: String,
 ) -> ApiResult<TokenPair> {
     let key = client.key();
-    let _place = admit(state, &key).await?;
+    let place = admit(state, &key).await?;
     let buckets = LoginBuckets::new(&key, username);
     rate_limit::reserve_login(
         &state.db,
@@ -59,7 +59,7 @@ pub async fn login(
         Some(c) => (Some(c.hash), Some((c.id, c.username, c.active, c.version))),
         None => (None, None),
     };
-    let matches = password::verify(pass, stored).await?;
+    let matches = password::verify_in(Some(place), pass, stored).await?;
     let Some((user_id, username, true, version)) = account.filter(|_| matches) else {
         // No username here: people type passwords into the username box.
         tracing::info!("login failed");
@@ -182,7 +182,7 @@ pub async fn check_current_password(
     pass: String,
 ) -> ApiResult<bool> {
     let key = client.key();
-    let _place = admit(state, &key).await?;
+    let place = admit(state, &key).await?;
     let buckets = LoginBuckets::new(&key, username);
     rate_limit::reserve_login(
         &state.db,
@@ -192,7 +192,7 @@ pub async fn check_current_password(
     )
     .await?;
     let stored = users::password_hash(&state.db.pool, user_id).await?;
-    if !password::verify(pass, stored).await? {
+    if !password::verify_in(Some(place), pass, stored).await? {
         tracing::info!(user_id, "current password refused");
         return Ok(false);
     }

@@ -69,7 +69,9 @@ async fn set_password(
         }
         ApiError::Fields(errors)
     })?;
-    let hash = password::hash(new.expose().to_owned()).await?;
+    // The new hash waits its turn in the caller's queue too.
+    let place = session::admit(&state, &client.key()).await?;
+    let hash = password::hash_in(Some(place), new.expose().to_owned()).await?;
     session::change_password(&state, auth.user_id, &hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
