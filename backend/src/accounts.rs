@@ -2,12 +2,14 @@
 
 use crate::auth::hash_queue::Admitted;
 use crate::auth::{password, rate_limit};
+use crate::clock::{Clock, Timestamp};
 use crate::domain::NewUser;
 use crate::error::{ApiError, is_unique_violation};
 use crate::extract::ClientAddr;
 use crate::state::AppState;
+use crate::store::Db;
 use crate::store::users::{self, NewUserRow, UserRow};
-use crate::store::{Db, now_micros};
+use shared::FieldErrors;
 
 /// A registration over HTTP from `client`, counted against the address's
 /// hourly limit before anything else, a taken username included: each
@@ -20,23 +22,66 @@ pub async fn create_user_from(
 ) -> Result<UserRow, ApiError> {
     let key = client.key();
     let max = state.settings.register_max_per_address;
-    rate_limit::reserve_registration(&state.db, max, &key, now_micros()).await?;
+    rate_limit::reserve_registration(&state.db, max, &key, state.clock.now()).await?;
     if users::exists(&state.db.pool, user.username.as_str()).await? {
-        return Err(ApiError::field("username", USERNAME_TAKEN));
+        return Err(AccountError::UsernameTaken.into());
     }
     let place = crate::auth::session::admit(state, &key).await?;
-    insert_user(&state.db, user, Some(place)).await
+    Ok(insert_user(&state.db, user, Some(place), state.clock.now()).await?)
 }
 
 pub const USERNAME_TAKEN: &str = "A user with that username already exists.";
 
-/// Hashes the password and inserts the user. A taken username is a field
-/// error, also when two registrations race for it (the unique index decides).
-pub async fn create_user(db: &Db, user: NewUser) -> Result<UserRow, ApiError> {
-    insert_user(db, user, None).await
+/// Why an account was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("A user with that username already exists.")]
+    UsernameTaken,
+    /// Fields that are missing or invalid, each with djoser's words.
+    #[error("{}", describe_fields(.0))]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
 }
 
-async fn insert_user(db: &Db, user: NewUser, place: Option<Admitted>) -> Result<UserRow, ApiError> {
+impl From<sqlx::Error> for AccountError {
+    fn from(err: sqlx::Error) -> Self {
+        AccountError::Internal(err.into())
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::UsernameTaken => ApiError::field("username", USERNAME_TAKEN),
+            AccountError::Invalid(errors) => ApiError::Fields(errors),
+            AccountError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// `field: message message`, a line each, for the command line.
+fn describe_fields(errors: &FieldErrors) -> String {
+    let lines: Vec<String> = errors
+        .0
+        .iter()
+        .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
+        .collect();
+    lines.join("\n")
+}
+
+/// Hashes the password and inserts the user. A taken username is a field
+/// error, also when two registrations race for it (the unique index decides).
+pub async fn create_user(db: &Db, user: NewUser) -> Result<UserRow, AccountError> {
+    insert_user(db, user, None, Clock::system().now()).await
+}
+
+async fn insert_user(
+    db: &Db,
+    user: NewUser,
+    place: Option<Admitted>,
+    now: Timestamp,
+) -> Result<UserRow, AccountError> {
     let hash = password::hash_in(place, user.password.expose().to_owned()).await?;
     let row = NewUserRow {
         username: user.username.as_str(),
@@ -45,12 +90,12 @@ async fn insert_user(db: &Db, user: NewUser, place: Option<Admitted>) -> Result<
         last_name: user.last_name.as_str(),
         hash: &hash,
     };
-    match users::insert(&db.pool, &row, now_micros()).await {
+    match users::insert(&db.pool, &row, now).await {
         Ok(created) => {
             tracing::info!(user_id = created.id, "user registered");
             Ok(created)
         }
-        Err(e) if is_unique_violation(&e) => Err(ApiError::field("username", USERNAME_TAKEN)),
+        Err(e) if is_unique_violation(&e) => Err(AccountError::UsernameTaken),
         Err(e) => Err(e.into()),
     }
 }
@@ -62,7 +107,7 @@ pub const DEMO_USERS: [(&str, &str, &str, &str); 2] = [
 ];
 
 /// Creates the missing demo users; returns the names of those created.
-pub async fn ensure_demo_users(db: &Db) -> Result<Vec<&'static str>, ApiError> {
+pub async fn ensure_demo_users(db: &Db) -> Result<Vec<&'static str>, AccountError> {
     let mut created = Vec::new();
     for (username, pass, first, last) in DEMO_USERS {
         if users::exists(&db.pool, username).await? {
@@ -75,11 +120,11 @@ pub async fn ensure_demo_users(db: &Db) -> Result<Vec<&'static str>, ApiError> {
             first_name: Some(first.into()),
             last_name: Some(last.into()),
         };
-        let user = NewUser::try_from(body).map_err(ApiError::Fields)?;
+        let user = NewUser::try_from(body).map_err(AccountError::Invalid)?;
         match create_user(db, user).await {
             Ok(_) => created.push(username),
             // Another instance created it in the meantime.
-            Err(ApiError::Fields(_)) => {}
+            Err(AccountError::UsernameTaken) => {}
             Err(e) => return Err(e),
         }
     }

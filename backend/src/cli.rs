@@ -6,12 +6,12 @@ use std::io::{BufRead, Write};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::accounts::{DEMO_USERS, create_user, ensure_demo_users};
-use crate::app::App;
+use crate::accounts::{AccountError, DEMO_USERS, create_user, ensure_demo_users};
+use crate::clock::Clock;
 use crate::config::{ServeArgs, Settings};
 use crate::domain::NewUser;
-use crate::error::ApiError;
-use crate::store::{Db, now_micros, tokens};
+use crate::server::App;
+use crate::store::{self, Db};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,14 +34,24 @@ pub enum Command {
     /// Create a user; the password is read from BACKEND_PASSWORD or stdin.
     CreateUser(CreateUserArgs),
     /// Delete refresh-token rows past their expiry (the server also does this periodically).
-    FlushExpiredTokens(DatabaseArgs),
+    FlushExpiredTokens(FlushArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
     /// `sqlite://path` or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/app.db")]
+    #[arg(long, env = "DATABASE_URL", default_value = crate::config::DEFAULT_DATABASE_URL)]
     pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FlushArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// The login throttle's window, in seconds: windows older than it (or
+    /// than the registrations' hour) are deleted.
+    #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = crate::config::DEFAULT_LOGIN_WINDOW_SECS)]
+    pub login_window_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -114,34 +124,23 @@ async fn create(args: CreateUserArgs) -> anyhow::Result<()> {
         first_name: args.first_name,
         last_name: args.last_name,
     };
-    let user = NewUser::try_from(body).map_err(|errors| describe(&ApiError::Fields(errors)))?;
+    let user = NewUser::try_from(body).map_err(|errors| describe(AccountError::Invalid(errors)))?;
     let db = Db::connect(&args.db.database_url).await?;
-    match create_user(&db, user).await {
-        Ok(row) => {
-            println!("created user {} ({})", row.id, row.username);
-            Ok(())
-        }
-        Err(e) => Err(describe(&e)),
-    }
+    let row = create_user(&db, user).await.map_err(describe)?;
+    println!("created user {} ({})", row.id, row.username);
+    Ok(())
 }
 
-fn describe(err: &ApiError) -> anyhow::Error {
-    match err {
-        ApiError::Fields(errors) => {
-            let lines: Vec<String> = errors
-                .0
-                .iter()
-                .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
-                .collect();
-            anyhow::anyhow!("cannot create the user:\n  {}", lines.join("\n  "))
-        }
-        other => anyhow::anyhow!("cannot create the user: {other}"),
-    }
+fn describe(err: AccountError) -> anyhow::Error {
+    let text = err.to_string().replace('\n', "\n  ");
+    anyhow::anyhow!("cannot create the user:\n  {text}")
 }
 
-async fn flush(args: DatabaseArgs) -> anyhow::Result<()> {
-    let db = Db::connect(&args.database_url).await?;
-    let deleted = tokens::delete_expired(&db.pool, now_micros()).await?;
-    println!("deleted {deleted} expired refresh tokens");
+async fn flush(args: FlushArgs) -> anyhow::Result<()> {
+    let db = Db::connect(&args.db.database_url).await?;
+    let login_window = std::time::Duration::from_secs(args.login_window_secs);
+    let window = login_window.max(crate::auth::rate_limit::REGISTER_WINDOW);
+    let (tokens, windows) = store::flush_expired(&db, Clock::system().now(), window).await?;
+    println!("deleted {tokens} expired refresh tokens and {windows} throttle windows");
     Ok(())
 }

@@ -16,7 +16,7 @@ pub struct ServeArgs {
     #[arg(long, env = "BIND", default_value = "127.0.0.1:8000")]
     pub bind: String,
     /// `sqlite://path` (created if missing) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/app.db")]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "ACCESS_TTL_SECS", default_value_t = 300)]
@@ -41,7 +41,7 @@ pub struct ServeArgs {
     #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: u32,
     /// Window in which failed logins are counted, in seconds.
-    #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
+    #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = DEFAULT_LOGIN_WINDOW_SECS)]
     pub login_window_secs: u64,
     /// Failed logins per client address, across all usernames, in the
     /// window before that address's logins are refused (IPv6: per /64).
@@ -83,6 +83,31 @@ pub struct ServeArgs {
     /// accepted until one closes.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 512)]
     pub max_connections: usize,
+}
+
+/// `DATABASE_URL`'s default, for `serve` and the other commands alike.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db";
+/// `LOGIN_WINDOW_SECS`'s default, for `serve` and `flush-expired-tokens`.
+pub const DEFAULT_LOGIN_WINDOW_SECS: u64 = 900;
+
+impl ServeArgs {
+    /// Every setting at its default, as the attributes above write them
+    /// (the one place they are written), whatever the environment says.
+    pub fn defaults() -> ServeArgs {
+        use clap::{Args, FromArgMatches};
+        let mut command = ServeArgs::augment_args(clap::Command::new("defaults"));
+        let ids: Vec<clap::Id> = command
+            .get_arguments()
+            .map(|a| a.get_id().clone())
+            .collect();
+        for id in ids {
+            command = command.mut_arg(id, |arg| arg.env(None));
+        }
+        let matches = command
+            .try_get_matches_from(["defaults"])
+            .expect("no setting is required");
+        ServeArgs::from_arg_matches(&matches).expect("the defaults parse")
+    }
 }
 
 /// A secret that never shows itself in `Debug` output or logs.
@@ -319,34 +344,17 @@ impl Settings {
     /// Defaults with everything kept under `dir` and a free port: what tests
     /// and tools start from before adjusting fields.
     pub fn local(dir: &Path) -> Self {
+        let defaults = Settings::try_from(ServeArgs::defaults())
+            .expect("the defaults of ServeArgs are valid settings");
         Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: format!("sqlite://{}", dir.join("app.db").display()),
-            tokens: TokenSettings {
-                access_ttl: Duration::from_secs(300),
-                refresh_ttl: Duration::from_secs(86_400),
-                session_max: Duration::from_secs(604_800),
-                reuse_grace: Duration::from_secs(10),
-                leeway: Duration::ZERO,
-                rotate: true,
-            },
-            login_limit: LoginLimit {
-                max_failures: 5,
-                max_failures_per_address: 100,
-                window: Duration::from_secs(900),
-            },
-            register_max_per_address: 100,
             signing: Signing::Hs256 {
                 secret: None,
                 secret_file: dir.join("jwt-secret"),
             },
-            auth_prefixes: vec!["Bearer".into(), "JWT".into()],
-            cors_origins: Vec::new(),
-            trusted_proxies: Vec::new(),
             static_dir: None,
-            demo: false,
-            timeouts: crate::app::Timeouts::API,
-            max_connections: 512,
+            ..defaults
         }
     }
 
@@ -411,6 +419,23 @@ mod tests {
         let settings = parse(&[]).unwrap();
         assert_eq!(settings.login_limit.max_failures_per_address, 100);
         assert_eq!(settings.register_max_per_address, 100);
+    }
+
+    #[test]
+    fn local_settings_are_the_defaults_kept_in_a_directory() {
+        let dir = Path::new("/tmp/somewhere");
+        let local = Settings::local(dir);
+        let defaults = parse(&[]).unwrap();
+        assert_eq!(local.bind.port(), 0);
+        assert!(local.database_url.ends_with("/tmp/somewhere/app.db"));
+        assert_eq!(local.tokens.access_ttl, Duration::from_secs(300));
+        assert_eq!(local.tokens.access_ttl, defaults.tokens.access_ttl);
+        assert_eq!(
+            local.login_limit.max_failures,
+            defaults.login_limit.max_failures
+        );
+        assert_eq!(local.max_connections, defaults.max_connections);
+        assert_eq!(local.auth_prefixes, ["Bearer", "JWT"]);
     }
 
     #[test]

@@ -40,8 +40,6 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("throttled for {retry_after} s")]
     Throttled { what: Limited, retry_after: u64 },
-    #[error("service unavailable")]
-    Unavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -88,7 +86,6 @@ impl ApiError {
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,10 +113,10 @@ impl ApiError {
                     "Too many requests from this address at once. Try again in {retry_after} seconds."
                 ),
             },
-            ApiError::Unavailable => "Service unavailable.".into(),
             // The cause goes to the log, never to the client.
             ApiError::Internal(_) => "A server error occurred.".into(),
-            ApiError::Fields(_) => unreachable!("field errors have no detail"),
+            // Answered with the field errors themselves; this names them in logs.
+            ApiError::Fields(_) => "Invalid fields.".into(),
         }
     }
 }

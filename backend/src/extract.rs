@@ -73,7 +73,7 @@ fn from_authorization(state: &AppState, value: &HeaderValue) -> Result<AccessCla
         tracing::debug!("authorization header is not two values");
         return Err(ApiError::TokenInvalid(reason::BAD_HEADER));
     };
-    let now = chrono::Utc::now().timestamp();
+    let now = state.clock.now().secs();
     // Only access tokens: the decoder checks the algorithm, signature,
     // expiry and `token_type`. Access tokens are not blacklisted (API.md:
     // they live until `exp`).

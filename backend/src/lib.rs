@@ -3,12 +3,14 @@
 
 /// Creating accounts (register, CLI, demo users).
 pub mod accounts;
-/// The HTTP application: router, middleware and server lifecycle.
+/// The HTTP application: the router and its middleware.
 pub mod app;
 /// Token signing and verification, password hashing, login throttling.
 pub mod auth;
 /// The command line: `serve`, `create-user`, `flush-expired-tokens`.
 pub mod cli;
+/// Time: `Timestamp` and the `Clock` every rule about time reads.
+pub mod clock;
 /// Settings from flags, environment variables and `.env`.
 pub mod config;
 /// Parsed, valid input: usernames, emails, passwords, notes.
@@ -21,6 +23,8 @@ pub mod extract;
 pub mod forwarded;
 /// Handlers, one module per group of endpoints.
 pub mod routes;
+/// The server's lifecycle: serving, housekeeping, shutdown.
+pub mod server;
 /// Shared state handed to every handler.
 pub mod state;
 /// SQL, one module per table.
@@ -28,6 +32,6 @@ pub mod store;
 /// Logging setup.
 pub mod telemetry;
 
-pub use app::App;
 pub use config::Settings;
 pub use error::ApiError;
+pub use server::App;

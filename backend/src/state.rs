@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::hash_queue::HashQueue;
 use crate::auth::jwt::Jwt;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Db;
 
@@ -14,4 +15,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Per-address admission to password hashing, per server.
     pub hash_queue: Arc<HashQueue>,
+    /// Now, for every rule about time (a test's clock in tests).
+    pub clock: Clock,
 }

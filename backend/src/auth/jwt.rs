@@ -114,20 +114,18 @@ impl Jwt {
         self.decode_typed(token, TokenType::Refresh, now)
     }
 
-    /// Checks a token of either type: signature, algorithm, expiry, `iat`.
+    /// Checks a token of either type: signature, algorithm, expiry, `iat`,
+    /// and a complete claim set for its type. Decoded and verified once.
     pub fn decode_any(&self, token: &str, now: i64) -> Result<TokenHead, &'static str> {
         let value = self.verified_claims(token, now)?;
-        let head: TokenHead = serde_json::from_value(value.clone()).map_err(|_| reason::INVALID)?;
+        let head = TokenHead::deserialize(&value).map_err(|_| reason::INVALID)?;
+        self.check_iat(head.iat, now)?;
         // The whole claim set must be valid for its type, not just the head.
-        match head.token_type {
-            TokenType::Access => self
-                .decode_typed::<AccessClaims>(token, TokenType::Access, now)
-                .map(drop),
-            TokenType::Refresh => self
-                .decode_typed::<RefreshClaims>(token, TokenType::Refresh, now)
-                .map(drop),
-        }?;
-        Ok(head)
+        let complete = match head.token_type {
+            TokenType::Access => AccessClaims::deserialize(&value).is_ok(),
+            TokenType::Refresh => RefreshClaims::deserialize(&value).is_ok(),
+        };
+        complete.then_some(head).ok_or(reason::INVALID)
     }
 
     fn decode_typed<T: DeserializeOwned>(
@@ -137,12 +135,12 @@ impl Jwt {
         now: i64,
     ) -> Result<T, &'static str> {
         let value = self.verified_claims(token, now)?;
-        let head: TokenHead = serde_json::from_value(value.clone()).map_err(|_| reason::INVALID)?;
+        let head = TokenHead::deserialize(&value).map_err(|_| reason::INVALID)?;
         if head.token_type != expected {
             return Err(reason::WRONG_TYPE);
         }
         self.check_iat(head.iat, now)?;
-        serde_json::from_value(value).map_err(|_| reason::INVALID)
+        T::deserialize(value).map_err(|_| reason::INVALID)
     }
 
     /// A token issued in the future was not issued by a clock we trust.

@@ -17,10 +17,9 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::clock::Timestamp;
 use crate::config::LoginLimit;
 use crate::store::throttle::{self, Bucket};
-
-const MICROS: i64 = 1_000_000;
 
 /// Registrations are counted per hour.
 pub const REGISTER_WINDOW: Duration = Duration::from_secs(3600);
@@ -84,9 +83,9 @@ pub async fn reserve_login(
     db: &crate::store::Db,
     limit: &LoginLimit,
     buckets: &LoginBuckets,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(), RateLimitError> {
-    let window = micros(limit.window);
+    let window = limit.window;
     let address = buckets.address();
     if throttle::take(
         &db.pool,
@@ -127,10 +126,10 @@ pub async fn reserve_registration(
     db: &crate::store::Db,
     max_per_address: u32,
     client: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(), RateLimitError> {
     let bucket = registration_bucket(client);
-    let window = micros(REGISTER_WINDOW);
+    let window = REGISTER_WINDOW;
     if throttle::take(&db.pool, bucket, max_per_address, window, now)
         .await?
         .is_none()
@@ -153,8 +152,8 @@ async fn refusal(
     db: &crate::store::Db,
     bucket: Bucket<'_>,
     what: Limited,
-    window: i64,
-    now: i64,
+    window: Duration,
+    now: Timestamp,
 ) -> RateLimitError {
     match throttle::window_start(&db.pool, bucket).await {
         Ok(started) => {
@@ -166,9 +165,9 @@ async fn refusal(
     }
 }
 
-/// Whole seconds until `lifts_at` (µs), at least one.
-pub fn retry_after(lifts_at: i64, now: i64) -> u64 {
-    ((lifts_at - now + MICROS - 1) / MICROS).max(1) as u64
+/// Whole seconds until `lifts_at`, at least one.
+pub fn retry_after(lifts_at: Timestamp, now: Timestamp) -> u64 {
+    (lifts_at - now).as_micros().div_ceil(1_000_000).max(1) as u64
 }
 
 /// The longest window any bucket has: older rows no longer count.
@@ -176,26 +175,23 @@ pub fn longest_window(limit: &LoginLimit) -> Duration {
     limit.window.max(REGISTER_WINDOW)
 }
 
-fn micros(d: Duration) -> i64 {
-    d.as_micros() as i64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const NOW: i64 = 1_000 * MICROS;
+    const NOW: Timestamp = Timestamp::from_secs(1_000);
 
     #[test]
     fn retry_after_rounds_up_to_whole_seconds() {
-        assert_eq!(retry_after(NOW + 40 * MICROS, NOW), 40);
-        assert_eq!(retry_after(NOW + 40 * MICROS + 1, NOW), 41);
+        let forty = Duration::from_secs(40);
+        assert_eq!(retry_after(NOW + forty, NOW), 40);
+        assert_eq!(retry_after(NOW + forty + Duration::from_micros(1), NOW), 41);
     }
 
     #[test]
     fn never_asks_for_less_than_a_second() {
-        assert_eq!(retry_after(NOW + 1, NOW), 1);
-        assert_eq!(retry_after(NOW - 5 * MICROS, NOW), 1);
+        assert_eq!(retry_after(NOW + Duration::from_micros(1), NOW), 1);
+        assert_eq!(retry_after(NOW - Duration::from_secs(5), NOW), 1);
     }
 
     #[test]

@@ -3,19 +3,18 @@
 //! caller claims to know. Handlers parse their body, call one of these and
 //! answer.
 
-use shared::{RefreshClaims, TokenPair};
+use shared::{RefreshClaims, TokenPair, TokenType};
 
 use super::jwt::reason;
 use super::rate_limit::{self, LoginBuckets};
 use super::{password, random_id};
+use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult, Limited};
 use crate::extract::ClientAddr;
 use crate::state::AppState;
-use crate::store::tokens::{self, NewRefreshToken, Spent};
+use crate::store::Tx;
+use crate::store::tokens::{self, NewRefreshToken, TokenState};
 use crate::store::users::{self, PasswordHash, TokenOwner};
-use crate::store::{Tx, now_micros};
-
-const MICROS: i64 = 1_000_000;
 
 /// A place in the hashing queue for `client`, or 429 at once: one address
 /// cannot make everyone else's logins wait behind its flood.
@@ -51,7 +50,7 @@ pub async fn login(
         &state.db,
         &state.settings.login_limit,
         &buckets,
-        now_micros(),
+        state.clock.now(),
     )
     .await?;
     let found = users::credentials(&state.db.pool, username).await?;
@@ -66,7 +65,7 @@ pub async fn login(
         return Err(ApiError::BadCredentials);
     };
 
-    let now = now_micros();
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let expected = TokenOwner {
         active: true,
@@ -76,7 +75,7 @@ pub async fn login(
         tracing::info!(user_id, "login lost a race with a password change");
         return Err(ApiError::BadCredentials);
     }
-    let now_secs = now / MICROS;
+    let now_secs = now.secs();
     let (refresh, claims) =
         state
             .jwt
@@ -89,14 +88,23 @@ pub async fn login(
     Ok(TokenPair { access, refresh })
 }
 
-fn new_row(claims: &RefreshClaims, now: i64) -> NewRefreshToken<'_> {
+fn new_row(claims: &RefreshClaims, now: Timestamp) -> NewRefreshToken<'_> {
     NewRefreshToken {
         jti: &claims.jti,
         user_id: claims.user_id,
         sid: &claims.sid,
         created_at: now,
-        expires_at: claims.exp * MICROS,
+        expires_at: Timestamp::from_secs(claims.exp),
     }
+}
+
+/// A refresh token presented by a client: signed by us, of the refresh
+/// type, not expired by the state's clock.
+pub fn decode_refresh(state: &AppState, token: &str) -> ApiResult<RefreshClaims> {
+    state
+        .jwt
+        .decode_refresh(token, state.clock.now().secs())
+        .map_err(ApiError::TokenInvalid)
 }
 
 /// The owner of a refresh token, read under the lock that orders token
@@ -114,8 +122,8 @@ async fn active_owner(state: &AppState, tx: &mut Tx, user_id: i64) -> ApiResult<
 /// any later use, are refused, and a use after the reuse grace revokes the
 /// whole session (the token was probably stolen).
 pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<TokenPair> {
-    let now = now_micros();
-    let now_secs = now / MICROS;
+    let now = state.clock.now();
+    let now_secs = now.secs();
     let mut tx = state.db.begin_write().await?;
     active_owner(state, &mut tx, claims.user_id).await?;
     if tokens::claim_rotation(&mut *tx, &claims.jti, now).await? {
@@ -134,10 +142,8 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<Token
         return Ok(TokenPair { access, refresh });
     }
     let outcome = match tokens::state(&mut *tx, &claims.jti).await? {
-        None => reason::INVALID,
-        Some(Some(Spent::Rotated(at)))
-            if now - at > state.jwt.settings().reuse_grace.as_micros() as i64 =>
-        {
+        TokenState::Unknown => reason::INVALID,
+        TokenState::Rotated(at) if now - at > state.jwt.settings().reuse_grace => {
             let revoked = tokens::revoke_session(&mut *tx, &claims.sid, now).await?;
             tracing::warn!(
                 user_id = claims.user_id,
@@ -147,7 +153,8 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<Token
             );
             reason::BLACKLISTED
         }
-        Some(_) => reason::BLACKLISTED,
+        // Inside the grace (two tabs raced), or revoked.
+        TokenState::Rotated(_) | TokenState::Revoked | TokenState::Live => reason::BLACKLISTED,
     };
     tx.commit().await?;
     Err(ApiError::TokenInvalid(outcome))
@@ -158,16 +165,50 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<Token
 pub async fn refresh_access(state: &AppState, claims: &RefreshClaims) -> ApiResult<String> {
     let mut tx = state.db.begin().await?;
     active_owner(state, &mut tx, claims.user_id).await?;
-    let spent = tokens::state(&mut *tx, &claims.jti).await?;
+    let token = tokens::state(&mut *tx, &claims.jti).await?;
     tx.commit().await?;
-    match spent {
-        Some(None) => {
-            Ok(state
-                .jwt
-                .issue_access(claims.user_id, &claims.username, now_micros() / MICROS)?)
+    usable(token)?;
+    let now = state.clock.now().secs();
+    Ok(state
+        .jwt
+        .issue_access(claims.user_id, &claims.username, now)?)
+}
+
+/// `Ok` for a refresh token that can still be used, else why not.
+fn usable(token: TokenState) -> ApiResult<()> {
+    match token {
+        TokenState::Live => Ok(()),
+        TokenState::Rotated(_) | TokenState::Revoked => {
+            Err(ApiError::TokenInvalid(reason::BLACKLISTED))
         }
-        Some(Some(_)) => Err(ApiError::TokenInvalid(reason::BLACKLISTED)),
-        None => Err(ApiError::TokenInvalid(reason::INVALID)),
+        TokenState::Unknown => Err(ApiError::TokenInvalid(reason::INVALID)),
+    }
+}
+
+/// API.md `POST /api/token/verify/`: a valid token of either type; a
+/// refresh token must also still be usable.
+pub async fn verify(state: &AppState, token: &str) -> ApiResult<()> {
+    let head = state
+        .jwt
+        .decode_any(token, state.clock.now().secs())
+        .map_err(ApiError::TokenInvalid)?;
+    if head.token_type == TokenType::Refresh {
+        usable(tokens::state(&state.db.pool, &head.jti).await?)?;
+    }
+    Ok(())
+}
+
+/// API.md `POST /api/token/blacklist/`: ends one session; its other
+/// sessions, and the user's, stay.
+pub async fn logout(state: &AppState, claims: &RefreshClaims) -> ApiResult<()> {
+    if tokens::revoke(&state.db.pool, &claims.jti, state.clock.now()).await? {
+        tracing::info!(user_id = claims.user_id, "logged out");
+        return Ok(());
+    }
+    // Already spent (any way) or unknown: say which.
+    match tokens::state(&state.db.pool, &claims.jti).await? {
+        TokenState::Unknown => Err(ApiError::TokenInvalid(reason::INVALID)),
+        _ => Err(ApiError::TokenInvalid(reason::BLACKLISTED)),
     }
 }
 
@@ -188,7 +229,7 @@ pub async fn check_current_password(
         &state.db,
         &state.settings.login_limit,
         &buckets,
-        now_micros(),
+        state.clock.now(),
     )
     .await?;
     let stored = users::password_hash(&state.db.pool, user_id).await?;
@@ -207,7 +248,7 @@ pub async fn check_current_password(
 pub async fn change_password(state: &AppState, user_id: i64, hash: &PasswordHash) -> ApiResult<()> {
     let mut tx = state.db.begin_write().await?;
     users::set_password_hash(&mut *tx, user_id, hash).await?;
-    let revoked = tokens::revoke_user(&mut *tx, user_id, now_micros()).await?;
+    let revoked = tokens::revoke_user(&mut *tx, user_id, state.clock.now()).await?;
     tx.commit().await?;
     tracing::info!(user_id, revoked, "password changed; sessions ended");
     Ok(())

@@ -13,7 +13,7 @@ use crate::domain::{NewNote, NoteChange};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
-use crate::store::{notes, now_micros};
+use crate::store::notes;
 
 pub fn router() -> Router<AppState> {
     let r = route(
@@ -60,7 +60,7 @@ async fn create_note(
         auth.user_id,
         note.title.as_str(),
         &note.body,
-        now_micros(),
+        state.clock.now(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(row.into())))
@@ -90,7 +90,7 @@ async fn update_note(
         auth.user_id,
         change.title.as_ref().map(|t| t.as_str()),
         change.body.as_deref(),
-        now_micros(),
+        state.clock.now(),
     )
     .await?
     .ok_or(ApiError::NotFound)?;

@@ -5,18 +5,14 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use shared::{Empty, LoginBody, RefreshBody, TokenPair, TokenType, VerifyBody};
+use shared::{Empty, LoginBody, RefreshBody, TokenPair, VerifyBody};
 
 use super::route;
-use crate::auth::jwt::reason;
 use crate::auth::session;
 use crate::domain::required;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
-use crate::store::{now_micros, tokens};
-
-const MICROS: i64 = 1_000_000;
 
 pub fn router() -> Router<AppState> {
     let r = route(Router::new(), "/api/token/", post(login));
@@ -54,11 +50,7 @@ async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> ApiResult<Response> {
-    let token = field("refresh", body.refresh)?;
-    let claims = state
-        .jwt
-        .decode_refresh(&token, now_micros() / MICROS)
-        .map_err(ApiError::TokenInvalid)?;
+    let claims = session::decode_refresh(&state, &field("refresh", body.refresh)?)?;
     if !state.jwt.settings().rotate {
         let access = session::refresh_access(&state, &claims).await?;
         let answer = shared::RefreshAnswer {
@@ -76,41 +68,18 @@ async fn verify(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<VerifyBody>,
 ) -> ApiResult<Json<Empty>> {
-    let token = field("token", body.token)?;
-    let head = state
-        .jwt
-        .decode_any(&token, now_micros() / MICROS)
-        .map_err(ApiError::TokenInvalid)?;
-    if head.token_type == TokenType::Refresh {
-        match tokens::state(&state.db.pool, &head.jti).await? {
-            Some(None) => {}
-            Some(Some(_)) => return Err(ApiError::TokenInvalid(reason::BLACKLISTED)),
-            None => return Err(ApiError::TokenInvalid(reason::INVALID)),
-        }
-    }
+    session::verify(&state, &field("token", body.token)?).await?;
     Ok(Json(Empty {}))
 }
 
 /// API.md `POST /api/token/blacklist/`: logs one session out.
-#[tracing::instrument(skip_all)]
 async fn blacklist(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> ApiResult<Json<Empty>> {
-    let token = field("refresh", body.refresh)?;
-    let now = now_micros();
-    let claims = state
-        .jwt
-        .decode_refresh(&token, now / MICROS)
-        .map_err(ApiError::TokenInvalid)?;
-    if tokens::revoke(&state.db.pool, &claims.jti, now).await? {
-        tracing::info!(user_id = claims.user_id, "logged out");
-        return Ok(Json(Empty {}));
-    }
-    match tokens::state(&state.db.pool, &claims.jti).await? {
-        None => Err(ApiError::TokenInvalid(reason::INVALID)),
-        Some(_) => Err(ApiError::TokenInvalid(reason::BLACKLISTED)),
-    }
+    let claims = session::decode_refresh(&state, &field("refresh", body.refresh)?)?;
+    session::logout(&state, &claims).await?;
+    Ok(Json(Empty {}))
 }
 
 /// API.md "Signing keys": the public keys of the asymmetric mode.

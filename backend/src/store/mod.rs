@@ -98,6 +98,21 @@ impl Db {
     }
 }
 
+/// Deletes what no longer decides anything: refresh tokens past their
+/// expiry, and throttle windows that started more than `window` (the
+/// longest a bucket counts) before `now`. The server does this now and then;
+/// `backend flush-expired-tokens` does it on demand. Returns the tokens and
+/// the windows deleted.
+pub async fn flush_expired(
+    db: &Db,
+    now: crate::clock::Timestamp,
+    window: std::time::Duration,
+) -> Result<(u64, u64), sqlx::Error> {
+    let tokens = tokens::delete_expired(&db.pool, now).await?;
+    let windows = throttle::delete_before(&db.pool, now - window).await?;
+    Ok((tokens, windows))
+}
+
 /// Adds `mode=rwc` so that a missing file is created, and creates its
 /// directory and the file itself, readable by the owner only (API.md
 /// "Files": they hold the password hashes). SQLite gives the `-wal` and
@@ -158,18 +173,6 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Now, in the database's unit of time: microseconds since the epoch.
-pub fn now_micros() -> i64 {
-    chrono::Utc::now().timestamp_micros()
-}
-
-/// ISO 8601 in UTC with microseconds, as API.md shows.
-pub fn iso8601(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,7 +180,7 @@ mod tests {
     #[test]
     fn timestamps_are_iso_8601_utc_with_microseconds() {
         assert_eq!(
-            iso8601(1_795_342_530_123_456),
+            crate::clock::Timestamp::from_micros(1_795_342_530_123_456).iso8601(),
             "2026-11-22T10:15:30.123456Z"
         );
     }

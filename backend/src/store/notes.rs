@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyExecutor as Executor;
 
-use super::iso8601;
+use crate::clock::Timestamp;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NoteRow {
@@ -19,8 +19,8 @@ impl From<NoteRow> for shared::Note {
             id: row.id,
             title: row.title,
             body: row.body,
-            created_at: iso8601(row.created_at),
-            updated_at: iso8601(row.updated_at),
+            created_at: Timestamp::from_micros(row.created_at).iso8601(),
+            updated_at: Timestamp::from_micros(row.updated_at).iso8601(),
         }
     }
 }
@@ -42,7 +42,7 @@ pub async fn insert<'e>(
     user_id: i64,
     title: &str,
     body: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<NoteRow, sqlx::Error> {
     sqlx::query_as(&format!(
         "insert into notes (user_id, title, body, created_at, updated_at)
@@ -51,7 +51,7 @@ pub async fn insert<'e>(
     .bind(user_id)
     .bind(title)
     .bind(body)
-    .bind(now)
+    .bind(now.micros())
     .fetch_one(db)
     .await
 }
@@ -78,7 +78,7 @@ pub async fn update<'e>(
     user_id: i64,
     title: Option<&str>,
     body: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Option<NoteRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "update notes set title = coalesce($3, title), body = coalesce($4, body),
@@ -89,7 +89,7 @@ pub async fn update<'e>(
     .bind(user_id)
     .bind(title)
     .bind(body)
-    .bind(now)
+    .bind(now.micros())
     .fetch_optional(db)
     .await
 }

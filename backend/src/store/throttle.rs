@@ -1,7 +1,11 @@
 //! `throttle`: attempts per bucket and window, for the login and
 //! registration limits (`auth::rate_limit` decides what counts where).
 
+use std::time::Duration;
+
 use sqlx::any::AnyExecutor as Executor;
+
+use crate::clock::Timestamp;
 
 /// One counter: what is counted, for which client, for which username
 /// (`""` when the bucket counts the address across usernames).
@@ -13,7 +17,7 @@ pub struct Bucket<'a> {
 }
 
 /// Counts one attempt in `bucket` unless it already holds `limit` attempts
-/// in the window that is still open at `now` (µs); a window that has
+/// in the window that is still open at `now`; a window that has
 /// passed starts again at `now`. `None` if the bucket is full, else the
 /// attempts now counted.
 ///
@@ -26,8 +30,8 @@ pub async fn take<'e>(
     db: impl Executor<'e>,
     bucket: Bucket<'_>,
     limit: u32,
-    window: i64,
-    now: i64,
+    window: Duration,
+    now: Timestamp,
 ) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
         "insert into throttle (kind, client, username, hits, window_start)
@@ -42,19 +46,19 @@ pub async fn take<'e>(
     .bind(bucket.kind)
     .bind(bucket.client)
     .bind(bucket.username)
-    .bind(now)
-    .bind(now - window)
+    .bind(now.micros())
+    .bind((now - window).micros())
     .bind(i64::from(limit))
     .fetch_optional(db)
     .await?;
     Ok(row.map(|(hits,)| hits))
 }
 
-/// When the bucket's current window started (µs), if it has one.
+/// When the bucket's current window started, if it has one.
 pub async fn window_start<'e>(
     db: impl Executor<'e>,
     bucket: Bucket<'_>,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<Timestamp>, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
         "select window_start from throttle where kind = $1 and client = $2 and username = $3",
     )
@@ -63,7 +67,7 @@ pub async fn window_start<'e>(
     .bind(bucket.username)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(at,)| at))
+    Ok(row.map(|(at,)| Timestamp::from_micros(at)))
 }
 
 /// Gives back one attempt that turned out not to count (a login that
@@ -95,9 +99,12 @@ pub async fn clear<'e>(db: impl Executor<'e>, bucket: Bucket<'_>) -> Result<(), 
 }
 
 /// Forgets windows that started at or before `cutoff`: they no longer count.
-pub async fn delete_before<'e>(db: impl Executor<'e>, cutoff: i64) -> Result<u64, sqlx::Error> {
+pub async fn delete_before<'e>(
+    db: impl Executor<'e>,
+    cutoff: Timestamp,
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("delete from throttle where window_start <= $1")
-        .bind(cutoff)
+        .bind(cutoff.micros())
         .execute(db)
         .await?;
     Ok(done.rows_affected())

@@ -4,19 +4,26 @@
 
 use sqlx::any::AnyExecutor as Executor;
 
+use crate::clock::Timestamp;
+
 pub struct NewRefreshToken<'a> {
     pub jti: &'a str,
     pub user_id: i64,
     pub sid: &'a str,
-    pub created_at: i64,
-    pub expires_at: i64,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
-/// What became of a refresh token that can no longer be used.
+/// What the database knows of a refresh token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Spent {
-    /// Rotated at this time (microseconds): the refresh that won.
-    Rotated(i64),
+pub enum TokenState {
+    /// No such token: never issued here, or deleted after it expired (or
+    /// with its user).
+    Unknown,
+    /// Neither rotated nor revoked.
+    Live,
+    /// Rotated at this time: the refresh that won.
+    Rotated(Timestamp),
     /// Logged out, or revoked by a password change or reuse detection.
     Revoked,
 }
@@ -33,8 +40,8 @@ pub async fn insert<'e>(
     .bind(token.jti)
     .bind(token.user_id)
     .bind(token.sid)
-    .bind(token.created_at)
-    .bind(token.expires_at)
+    .bind(token.created_at.micros())
+    .bind(token.expires_at.micros())
     .execute(db)
     .await?;
     Ok(())
@@ -47,14 +54,14 @@ pub async fn insert<'e>(
 pub async fn claim_rotation<'e>(
     db: impl Executor<'e>,
     jti: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "update refresh_tokens set rotated_at = $2
          where jti = $1 and rotated_at is null and revoked_at is null",
     )
     .bind(jti)
-    .bind(now)
+    .bind(now.micros())
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -62,13 +69,17 @@ pub async fn claim_rotation<'e>(
 
 /// Blacklists one usable token (logout); `false` if it was not usable.
 #[tracing::instrument(skip_all)]
-pub async fn revoke<'e>(db: impl Executor<'e>, jti: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn revoke<'e>(
+    db: impl Executor<'e>,
+    jti: &str,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "update refresh_tokens set revoked_at = $2
          where jti = $1 and rotated_at is null and revoked_at is null",
     )
     .bind(jti)
-    .bind(now)
+    .bind(now.micros())
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -79,13 +90,13 @@ pub async fn revoke<'e>(db: impl Executor<'e>, jti: &str, now: i64) -> Result<bo
 pub async fn revoke_session<'e>(
     db: impl Executor<'e>,
     sid: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "update refresh_tokens set revoked_at = $2 where sid = $1 and revoked_at is null",
     )
     .bind(sid)
-    .bind(now)
+    .bind(now.micros())
     .execute(db)
     .await?;
     Ok(done.rows_affected())
@@ -96,41 +107,38 @@ pub async fn revoke_session<'e>(
 pub async fn revoke_user<'e>(
     db: impl Executor<'e>,
     user_id: i64,
-    now: i64,
+    now: Timestamp,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "update refresh_tokens set revoked_at = $2 where user_id = $1 and revoked_at is null",
     )
     .bind(user_id)
-    .bind(now)
+    .bind(now.micros())
     .execute(db)
     .await?;
     Ok(done.rows_affected())
 }
 
-/// `None` if the token is unknown; `Some(None)` if it is usable.
-pub async fn state<'e>(
-    db: impl Executor<'e>,
-    jti: &str,
-) -> Result<Option<Option<Spent>>, sqlx::Error> {
+pub async fn state<'e>(db: impl Executor<'e>, jti: &str) -> Result<TokenState, sqlx::Error> {
     let row: Option<(Option<i64>, Option<i64>)> =
         sqlx::query_as("select rotated_at, revoked_at from refresh_tokens where jti = $1")
             .bind(jti)
             .fetch_optional(db)
             .await?;
-    Ok(row.map(|(rotated, revoked)| match (rotated, revoked) {
-        (_, Some(_)) => Some(Spent::Revoked),
-        (Some(at), None) => Some(Spent::Rotated(at)),
-        (None, None) => None,
-    }))
+    Ok(match row {
+        None => TokenState::Unknown,
+        Some((_, Some(_))) => TokenState::Revoked,
+        Some((Some(at), None)) => TokenState::Rotated(Timestamp::from_micros(at)),
+        Some((None, None)) => TokenState::Live,
+    })
 }
 
 /// Deletes tokens past their expiry: they can no longer be presented, so
 /// their rows decide nothing.
 #[tracing::instrument(skip(db))]
-pub async fn delete_expired<'e>(db: impl Executor<'e>, now: i64) -> Result<u64, sqlx::Error> {
+pub async fn delete_expired<'e>(db: impl Executor<'e>, now: Timestamp) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("delete from refresh_tokens where expires_at < $1")
-        .bind(now)
+        .bind(now.micros())
         .execute(db)
         .await?;
     Ok(done.rows_affected())

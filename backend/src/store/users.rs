@@ -82,7 +82,7 @@ const COLUMNS: &str = "id, username, email, first_name, last_name, is_active";
 pub async fn insert<'e>(
     db: impl Executor<'e>,
     user: &NewUserRow<'_>,
-    now: i64,
+    now: crate::clock::Timestamp,
 ) -> Result<UserRow, sqlx::Error> {
     sqlx::query_as(&format!(
         "insert into users (username, email, first_name, last_name, password_hash, date_joined)
@@ -93,7 +93,7 @@ pub async fn insert<'e>(
     .bind(user.first_name)
     .bind(user.last_name)
     .bind(&user.hash.0)
-    .bind(now)
+    .bind(now.micros())
     .fetch_one(db)
     .await
 }

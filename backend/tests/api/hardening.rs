@@ -63,8 +63,9 @@ async fn the_throttle_counts_concurrent_attempts_in_one_step(db: Db) {
         client: "198.51.100.1",
         username: "sam",
     };
-    let now = 1_800_000_000_000_000;
-    let takes = (0..60).map(|_| throttle::take(&store.pool, bucket, 5, 60_000_000, now));
+    let now = backend::clock::Timestamp::from_secs(1_800_000_000);
+    let minute = Duration::from_secs(60);
+    let takes = (0..60).map(|_| throttle::take(&store.pool, bucket, 5, minute, now));
     let taken: Vec<Option<i64>> = join_all(takes)
         .await
         .into_iter()
@@ -75,9 +76,9 @@ async fn the_throttle_counts_concurrent_attempts_in_one_step(db: Db) {
     counts.sort_unstable();
     assert_eq!(counts, [1, 2, 3, 4, 5]);
     // A new window counts from one again.
-    let later = now + 60_000_001;
+    let later = now + minute + Duration::from_micros(1);
     assert_eq!(
-        throttle::take(&store.pool, bucket, 5, 60_000_000, later)
+        throttle::take(&store.pool, bucket, 5, minute, later)
             .await
             .unwrap(),
         Some(1)

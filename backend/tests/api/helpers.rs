@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use backend::clock::Clock;
 use backend::{App, Settings};
 use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -106,6 +107,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub settings: Settings,
+    /// The server's clock: move it to expire tokens without waiting.
+    pub clock: Clock,
     _dir: TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -138,7 +141,10 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestA
         }
     };
     adjust(&mut settings);
-    let app = App::build(settings.clone()).await.expect("the app builds");
+    let clock = Clock::movable();
+    let app = App::build_with_clock(settings.clone(), clock.clone())
+        .await
+        .expect("the app builds");
     let address = format!("http://{}", app.address());
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
@@ -148,6 +154,7 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestA
             .build()
             .expect("client"),
         settings,
+        clock,
         _dir: dir,
         _pg: pg,
     }
