@@ -21,6 +21,7 @@ mod api {
 }
 
 mod pages {
+    pub mod guest;
     pub mod home;
     pub mod login;
     pub mod not_found;
@@ -30,6 +31,7 @@ mod pages {
 
 mod components {
     pub mod field;
+    pub mod form;
     pub mod header;
     pub mod note_list;
 }

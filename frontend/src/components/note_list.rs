@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use shared::{Note, NoteBody};
 
 use super::field::{Field, FormError, TextArea};
-use crate::api::error::FormErrors;
+use super::form::{FormErrors, ShownErrors};
 
 #[component]
 pub fn NoteList(
@@ -58,20 +58,12 @@ fn NoteItem(
         .replace('T', " ");
 
     // This note's part of the last failed save, if it was this note's.
-    let mine = move || {
+    let errors = ShownErrors::new(Signal::derive(move || {
         edit_errors.with(|errors| match errors {
             Some((failed, errors)) if *failed == id => Some(errors.clone()),
             _ => None,
         })
-    };
-    let field_errors = move |field: &'static str| {
-        Signal::derive(move || {
-            mine()
-                .map(|errors| errors.fields.get(field).to_vec())
-                .unwrap_or_default()
-        })
-    };
-    let general_error = Signal::derive(move || mine().and_then(|errors| errors.general));
+    }));
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -120,13 +112,13 @@ fn NoteItem(
         <li class="note card" data-note-id=id>
             <Show when=move || editing.get() fallback=view_note.clone()>
                 <form class="note-edit" novalidate on:submit=save>
-                    <FormError message=general_error />
+                    <FormError message=errors.general() />
                     <Field
                         label="Title"
                         name="title"
                         id=format!("note-{id}-title")
                         value=title
-                        errors=field_errors("title")
+                        errors=errors.field("title")
                         required=true
                     />
                     <TextArea
@@ -134,7 +126,7 @@ fn NoteItem(
                         name="body"
                         id=format!("note-{id}-body")
                         value=body
-                        errors=field_errors("body")
+                        errors=errors.field("body")
                     />
                     <div class="actions">
                         <button type="submit" class="button" disabled=move || busy.get()>

@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::NoteBody;
 
-use crate::api::error::FormErrors;
 use crate::auth::context::use_auth;
 use crate::components::field::{Field, FormError, TextArea};
+use crate::components::form::{FormErrors, ShownErrors};
 use crate::components::note_list::NoteList;
 use crate::routes::Page;
 
@@ -68,9 +68,7 @@ pub fn HomePage() -> impl IntoView {
             body: Some(body.get_untracked()),
         });
     };
-    let add_errors = move |field: &'static str| {
-        Signal::derive(move || add.value().with(|v| FormErrors::of(v.as_ref(), field)))
-    };
+    let add_errors = ShownErrors::of(add);
 
     view! {
         <section class="card" aria-labelledby="profile-heading">
@@ -101,9 +99,9 @@ pub fn HomePage() -> impl IntoView {
         <section class="card" aria-labelledby="notes-heading">
             <h2 id="notes-heading">"Your notes"</h2>
             <form class="note-new" novalidate on:submit=on_add>
-                <FormError message=Signal::derive(move || add.value().with(|v| FormErrors::general_of(v.as_ref()))) />
-                <Field label="Title" name="title" value=title errors=add_errors("title") required=true />
-                <TextArea label="Note" name="body" value=body errors=add_errors("body") />
+                <FormError message=add_errors.general() />
+                <Field label="Title" name="title" value=title errors=add_errors.field("title") required=true />
+                <TextArea label="Note" name="body" value=body errors=add_errors.field("body") />
                 <button type="submit" class="button" disabled=move || add.pending().get()>
                     "Add note"
                 </button>

@@ -1,42 +1,32 @@
 //! `/login`: username and password, then on to `next`.
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use crate::api::error::{FormErrors, SESSION_EXPIRED};
+use super::guest::GuestOnly;
+use crate::api::error::SESSION_EXPIRED;
 use crate::auth::context::{LogoutReason, use_auth};
 use crate::components::field::{Field, FormError, Notice};
+use crate::components::form::{FormErrors, ShownErrors};
 use crate::routes::{EXPIRED_FLAG, Page, safe_next};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = use_auth();
     let query = use_query_map();
-    let navigate = use_navigate();
 
     // Set when the form is sent: only a login made on this page goes on to
     // `next`. Someone already logged in (when the page opened, or by another
     // tab) goes home, whatever `next` says.
     let submitted = RwSignal::new(false);
-
-    Effect::new(move |_| {
-        if auth.logged_in() == Some(true) {
-            let next = if submitted.get_untracked() {
-                safe_next(query.read().get("next").as_deref())
-            } else {
-                Page::Home.path().to_owned()
-            };
-            navigate(
-                &next,
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+    let destination = move |()| {
+        if submitted.get_untracked() {
+            safe_next(query.read().get("next").as_deref())
+        } else {
+            Page::Home.path().to_owned()
         }
-    });
+    };
 
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -53,9 +43,7 @@ pub fn LoginPage() -> impl IntoView {
         submitted.set(true);
         login.dispatch_local((username.get_untracked(), password.get_untracked()));
     };
-    let errors = move |field: &'static str| {
-        Signal::derive(move || login.value().with(|v| FormErrors::of(v.as_ref(), field)))
-    };
+    let errors = ShownErrors::of(login);
 
     let notice = Signal::derive(move || match auth.logout_reason() {
         Some(LogoutReason::SessionExpired) => Some(SESSION_EXPIRED.to_owned()),
@@ -74,20 +62,17 @@ pub fn LoginPage() -> impl IntoView {
     });
 
     view! {
-        <Show
-            when=move || auth.logged_in() == Some(false)
-            fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }
-        >
+        <GuestOnly destination>
             <section class="card narrow" aria-labelledby="login-heading">
                 <h1 id="login-heading">"Log in"</h1>
                 <Notice message=notice />
                 <form novalidate on:submit=on_submit>
-                    <FormError message=Signal::derive(move || login.value().with(|v| FormErrors::general_of(v.as_ref()))) />
+                    <FormError message=errors.general() />
                     <Field
                         label="Username"
                         name="username"
                         value=username
-                        errors=errors("username")
+                        errors=errors.field("username")
                         autocomplete="username"
                         required=true
                     />
@@ -96,7 +81,7 @@ pub fn LoginPage() -> impl IntoView {
                         name="password"
                         kind="password"
                         value=password
-                        errors=errors("password")
+                        errors=errors.field("password")
                         autocomplete="current-password"
                         required=true
                     />
@@ -108,6 +93,6 @@ pub fn LoginPage() -> impl IntoView {
                     "No account yet? " <A href=Page::Register.path()>"Register"</A>
                 </p>
             </section>
-        </Show>
+        </GuestOnly>
     }
 }

@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use shared::{ProfilePatch, SetPasswordBody};
 
-use crate::api::error::FormErrors;
 use crate::auth::context::{LogoutReason, use_auth};
 use crate::components::field::{Field, FormError, Notice};
+use crate::components::form::{FormErrors, ShownErrors, passwords_match};
 use crate::routes::Page;
 
 #[component]
@@ -49,9 +49,7 @@ fn ProfileForm() -> impl IntoView {
             email: Some(email.get_untracked()),
         });
     };
-    let errors = move |field: &'static str| {
-        Signal::derive(move || save.value().with(|v| FormErrors::of(v.as_ref(), field)))
-    };
+    let errors = ShownErrors::of(save);
     let saved = Signal::derive(move || {
         matches!(save.value().get(), Some(Ok(())))
             .then(|| "Your profile has been saved.".to_owned())
@@ -67,12 +65,12 @@ fn ProfileForm() -> impl IntoView {
             }}
             <form novalidate on:submit=on_submit>
                 <Notice message=saved success=true />
-                <FormError message=Signal::derive(move || save.value().with(|v| FormErrors::general_of(v.as_ref()))) />
+                <FormError message=errors.general() />
                 <div class="row">
-                    <Field label="First name" name="first_name" value=first_name errors=errors("first_name") autocomplete="given-name" />
-                    <Field label="Last name" name="last_name" value=last_name errors=errors("last_name") autocomplete="family-name" />
+                    <Field label="First name" name="first_name" value=first_name errors=errors.field("first_name") autocomplete="given-name" />
+                    <Field label="Last name" name="last_name" value=last_name errors=errors.field("last_name") autocomplete="family-name" />
                 </div>
-                <Field label="Email" name="email" kind="email" value=email errors=errors("email") autocomplete="email" />
+                <Field label="Email" name="email" kind="email" value=email errors=errors.field("email") autocomplete="email" />
                 <button type="submit" class="button" disabled=move || save.pending().get() || profile.get().is_none()>
                     {move || if save.pending().get() { "Saving…" } else { "Save profile" }}
                 </button>
@@ -94,12 +92,11 @@ fn PasswordForm() -> impl IntoView {
         let (body, again) = (body.clone(), again.clone());
         let navigate = navigate.clone();
         async move {
-            if body.new_password.as_deref() != Some(again.as_str()) {
-                return Err(FormErrors::field(
-                    "new_password2",
-                    "The two passwords do not match.",
-                ));
-            }
+            passwords_match(
+                body.new_password.as_deref().unwrap_or_default(),
+                &again,
+                "new_password2",
+            )?;
             api.set_password(&body)
                 .await
                 .map_err(|e| FormErrors::from_error(&e, &["current_password", "new_password"]))?;
@@ -117,19 +114,17 @@ fn PasswordForm() -> impl IntoView {
         };
         change.dispatch_local((body, again.get_untracked()));
     };
-    let errors = move |field: &'static str| {
-        Signal::derive(move || change.value().with(|v| FormErrors::of(v.as_ref(), field)))
-    };
+    let errors = ShownErrors::of(change);
 
     view! {
         <section class="card narrow" aria-labelledby="password-heading">
             <h2 id="password-heading">"Change password"</h2>
             <p class="hint">"You will be logged out everywhere and asked to log in again."</p>
             <form novalidate on:submit=on_submit>
-                <FormError message=Signal::derive(move || change.value().with(|v| FormErrors::general_of(v.as_ref()))) />
-                <Field label="Current password" name="current_password" kind="password" value=current errors=errors("current_password") autocomplete="current-password" required=true />
-                <Field label="New password" name="new_password" kind="password" value=new errors=errors("new_password") autocomplete="new-password" required=true />
-                <Field label="New password again" name="new_password2" kind="password" value=again errors=errors("new_password2") autocomplete="new-password" required=true />
+                <FormError message=errors.general() />
+                <Field label="Current password" name="current_password" kind="password" value=current errors=errors.field("current_password") autocomplete="current-password" required=true />
+                <Field label="New password" name="new_password" kind="password" value=new errors=errors.field("new_password") autocomplete="new-password" required=true />
+                <Field label="New password again" name="new_password2" kind="password" value=again errors=errors.field("new_password2") autocomplete="new-password" required=true />
                 <button type="submit" class="button" disabled=move || change.pending().get()>
                     {move || if change.pending().get() { "Changing…" } else { "Change password" }}
                 </button>

@@ -1,15 +1,14 @@
 //! `/register`: a new account, then the login page.
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use shared::RegisterBody;
 
+use super::guest::GuestOnly;
 use crate::api::client;
-use crate::api::error::FormErrors;
-use crate::auth::context::use_auth;
 use crate::components::field::{Field, FormError};
+use crate::components::form::{FormErrors, ShownErrors, passwords_match};
 use crate::routes::Page;
 
 const FIELDS: &[&str] = &[
@@ -23,22 +22,7 @@ const FIELDS: &[&str] = &[
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let auth = use_auth();
     let navigate = use_navigate();
-
-    // Already logged in: nothing to register.
-    let go_home = navigate.clone();
-    Effect::new(move |_| {
-        if auth.logged_in() == Some(true) {
-            go_home(
-                Page::Home.path(),
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
-        }
-    });
 
     let username = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -51,12 +35,11 @@ pub fn RegisterPage() -> impl IntoView {
         let (body, again) = body.clone();
         let navigate = navigate.clone();
         async move {
-            if body.password.as_deref() != Some(again.as_str()) {
-                return Err(FormErrors::field(
-                    "password2",
-                    "The two passwords do not match.",
-                ));
-            }
+            passwords_match(
+                body.password.as_deref().unwrap_or_default(),
+                &again,
+                "password2",
+            )?;
             client::register(&body)
                 .await
                 .map_err(|e| FormErrors::from_error(&e, FIELDS))?;
@@ -78,36 +61,31 @@ pub fn RegisterPage() -> impl IntoView {
         };
         register.dispatch_local((body, password2.get_untracked()));
     };
-    let errors = move |field: &'static str| {
-        Signal::derive(move || register.value().with(|v| FormErrors::of(v.as_ref(), field)))
-    };
+    let errors = ShownErrors::of(register);
 
     view! {
-        <Show
-            when=move || auth.logged_in() == Some(false)
-            fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }
-        >
+        <GuestOnly>
             <section class="card narrow" aria-labelledby="register-heading">
                 <h1 id="register-heading">"Create an account"</h1>
                 <form novalidate on:submit=on_submit>
-                    <FormError message=Signal::derive(move || register.value().with(|v| FormErrors::general_of(v.as_ref()))) />
-                    <Field label="Username" name="username" value=username errors=errors("username") autocomplete="username" required=true />
-                    <Field label="Email" name="email" kind="email" value=email errors=errors("email") autocomplete="email" />
+                    <FormError message=errors.general() />
+                    <Field label="Username" name="username" value=username errors=errors.field("username") autocomplete="username" required=true />
+                    <Field label="Email" name="email" kind="email" value=email errors=errors.field("email") autocomplete="email" />
                     <div class="row">
-                        <Field label="First name" name="first_name" value=first_name errors=errors("first_name") autocomplete="given-name" />
-                        <Field label="Last name" name="last_name" value=last_name errors=errors("last_name") autocomplete="family-name" />
+                        <Field label="First name" name="first_name" value=first_name errors=errors.field("first_name") autocomplete="given-name" />
+                        <Field label="Last name" name="last_name" value=last_name errors=errors.field("last_name") autocomplete="family-name" />
                     </div>
                     <Field
                         label="Password"
                         name="password"
                         kind="password"
                         value=password
-                        errors=errors("password")
+                        errors=errors.field("password")
                         autocomplete="new-password"
                         required=true
                         hint="At least 8 characters, not only digits, not your username."
                     />
-                    <Field label="Password again" name="password2" kind="password" value=password2 errors=errors("password2") autocomplete="new-password" required=true />
+                    <Field label="Password again" name="password2" kind="password" value=password2 errors=errors.field("password2") autocomplete="new-password" required=true />
                     <button type="submit" class="button wide" disabled=move || register.pending().get()>
                         {move || if register.pending().get() { "Creating account…" } else { "Create account" }}
                     </button>
@@ -116,6 +94,6 @@ pub fn RegisterPage() -> impl IntoView {
                     "Already registered? " <A href=Page::Login.path()>"Log in"</A>
                 </p>
             </section>
-        </Show>
+        </GuestOnly>
     }
 }
