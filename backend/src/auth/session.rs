@@ -29,6 +29,22 @@ pub async fn admit(state: &AppState, client: &str) -> ApiResult<super::hash_queu
         })
 }
 
+/// One attempt at `username`'s password from `client`: a place in the
+/// hashing queue, then the attempt counted (see `rate_limit`), both before
+/// any hash is checked.
+async fn password_attempt(
+    state: &AppState,
+    client: &ClientAddr,
+    username: &str,
+) -> ApiResult<(super::hash_queue::Admitted, LoginBuckets)> {
+    let key = client.key();
+    let place = admit(state, &key).await?;
+    let buckets = LoginBuckets::new(&key, username);
+    let limit = &state.settings.login_limit;
+    rate_limit::reserve_login(&state.db, limit, &buckets, state.clock.now()).await?;
+    Ok((place, buckets))
+}
+
 /// API.md `POST /api/token/`: a new session for `username` (normalised, as
 /// it was stored) if `pass` is its password and the account is active.
 ///
@@ -43,16 +59,7 @@ pub async fn login(
     username: &str,
     pass: String,
 ) -> ApiResult<TokenPair> {
-    let key = client.key();
-    let place = admit(state, &key).await?;
-    let buckets = LoginBuckets::new(&key, username);
-    rate_limit::reserve_login(
-        &state.db,
-        &state.settings.login_limit,
-        &buckets,
-        state.clock.now(),
-    )
-    .await?;
+    let (place, buckets) = password_attempt(state, client, username).await?;
     let found = users::credentials(&state.db.pool, username).await?;
     let (stored, account) = match found {
         Some(c) => (Some(c.hash), Some((c.id, c.username, c.active, c.version))),
@@ -222,16 +229,7 @@ pub async fn check_current_password(
     username: &str,
     pass: String,
 ) -> ApiResult<bool> {
-    let key = client.key();
-    let place = admit(state, &key).await?;
-    let buckets = LoginBuckets::new(&key, username);
-    rate_limit::reserve_login(
-        &state.db,
-        &state.settings.login_limit,
-        &buckets,
-        state.clock.now(),
-    )
-    .await?;
+    let (place, buckets) = password_attempt(state, client, username).await?;
     let stored = users::password_hash(&state.db.pool, user_id).await?;
     if !password::verify_in(Some(place), pass, stored).await? {
         tracing::info!(user_id, "current password refused");
