@@ -130,6 +130,25 @@ pub struct NoteBody {
     pub body: Option<String>,
 }
 
+/// One row of `GET /api/sessions/` (API.md Part 2, "Sessions you can see
+/// and end"): a password login and the refresh tokens rotated from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The session's `sid`.
+    pub id: String,
+    pub created_at: String,
+    /// The last login or refresh of the session.
+    pub last_used_at: String,
+    /// When its newest refresh token expires.
+    pub expires_at: String,
+    /// The login request's `User-Agent`, at most 200 characters.
+    pub user_agent: String,
+    /// The client address, as the login throttle saw it.
+    pub ip: String,
+    /// Whether this is the session of the access token that asked.
+    pub current: bool,
+}
+
 /// `GET /api/health/`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {

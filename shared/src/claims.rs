@@ -11,7 +11,8 @@ pub enum TokenType {
     Refresh,
 }
 
-/// Claims of an access token. It carries no `sid` or `auth_time`.
+/// Claims of an access token. It carries `sid` (API.md Part 2, "Sessions
+/// you can see and end") but no `auth_time`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub token_type: TokenType,
@@ -23,6 +24,10 @@ pub struct AccessClaims {
     pub jti: String,
     pub user_id: i64,
     pub username: String,
+    /// The login session the token was issued for; absent in tokens of
+    /// servers that do not track sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// Claims of a refresh token.
@@ -61,10 +66,12 @@ mod tests {
             jti: "0123456789abcdef0123456789abcdef".into(),
             user_id: 7,
             username: "sam".into(),
+            sid: Some("s1".into()),
         };
         let expected = json!({
             "token_type": "access", "exp": 1_700_000_300, "iat": 1_700_000_000,
-            "jti": "0123456789abcdef0123456789abcdef", "user_id": 7, "username": "sam"
+            "jti": "0123456789abcdef0123456789abcdef", "user_id": 7, "username": "sam",
+            "sid": "s1"
         });
         assert_eq!(serde_json::to_value(&claims).unwrap(), expected);
         assert_eq!(

@@ -68,8 +68,14 @@ impl Jwt {
         self.keys.jwks.as_ref()
     }
 
-    /// A new access token; `now` in seconds.
-    pub fn issue_access(&self, user_id: i64, username: &str, now: i64) -> anyhow::Result<String> {
+    /// A new access token of session `sid`; `now` in seconds.
+    pub fn issue_access(
+        &self,
+        user_id: i64,
+        username: &str,
+        sid: &str,
+        now: i64,
+    ) -> anyhow::Result<String> {
         let claims = AccessClaims {
             token_type: TokenType::Access,
             exp: now + self.tokens.access_ttl.as_secs() as i64,
@@ -77,6 +83,7 @@ impl Jwt {
             jti: random_id(),
             user_id,
             username: username.to_owned(),
+            sid: Some(sid.to_owned()),
         };
         Ok(encode(&self.header, &claims, &self.keys.encoding)?)
     }
@@ -103,7 +110,17 @@ impl Jwt {
             sid: sid.to_owned(),
             auth_time,
         };
-        Ok((encode(&self.header, &claims, &self.keys.encoding)?, claims))
+        Ok((self.sign_refresh(&claims)?, claims))
+    }
+
+    /// The refresh token of these claims. Signing is deterministic (HMAC,
+    /// and Ed25519 by RFC 8032), and serde writes the claims in one order,
+    /// so the same claims give the same token byte for byte: that is how a
+    /// refresh retried inside the grace is handed the token the first one
+    /// got, rebuilt from its row, without the token itself being stored
+    /// where a database reader could take it.
+    pub fn sign_refresh(&self, claims: &RefreshClaims) -> anyhow::Result<String> {
+        Ok(encode(&self.header, claims, &self.keys.encoding)?)
     }
 
     pub fn decode_access(&self, token: &str, now: i64) -> Result<AccessClaims, &'static str> {
@@ -231,7 +248,7 @@ mod tests {
     #[test]
     fn an_access_token_round_trips() {
         let jwt = hs256(SECRET);
-        let token = jwt.issue_access(7, "sam", NOW).unwrap();
+        let token = jwt.issue_access(7, "sam", "sid", NOW).unwrap();
         let claims = jwt.decode_access(&token, NOW).unwrap();
         assert_eq!((claims.user_id, claims.username.as_str()), (7, "sam"));
         assert_eq!(claims.exp - claims.iat, 60);
@@ -242,7 +259,7 @@ mod tests {
     fn a_refresh_token_is_not_an_access_token_and_back() {
         let jwt = hs256(SECRET);
         let (refresh, _) = jwt.issue_refresh(1, "u", "sid", NOW, NOW).unwrap();
-        let access = jwt.issue_access(1, "u", NOW).unwrap();
+        let access = jwt.issue_access(1, "u", "sid", NOW).unwrap();
         assert_eq!(
             jwt.decode_access(&refresh, NOW).unwrap_err(),
             reason::WRONG_TYPE
@@ -263,7 +280,7 @@ mod tests {
 
     #[test]
     fn another_key_is_refused() {
-        let token = hs256(SECRET).issue_access(1, "u", NOW).unwrap();
+        let token = hs256(SECRET).issue_access(1, "u", "sid", NOW).unwrap();
         let other = hs256("fedcba9876543210fedcba9876543210");
         assert_eq!(
             other.decode_access(&token, NOW).unwrap_err(),
@@ -292,7 +309,7 @@ mod tests {
         let ed = jwt_with(Signing::EdDsa {
             key_file: dir.path().join("k.pem"),
         });
-        let token = ed.issue_access(1, "u", NOW).unwrap();
+        let token = ed.issue_access(1, "u", "sid", NOW).unwrap();
         assert!(ed.decode_access(&token, NOW).is_ok());
         assert_eq!(
             hs256(SECRET).decode_access(&token, NOW).unwrap_err(),
@@ -303,7 +320,7 @@ mod tests {
     #[test]
     fn tokens_from_the_future_are_refused() {
         let jwt = hs256(SECRET);
-        let token = jwt.issue_access(1, "u", NOW + 3600).unwrap();
+        let token = jwt.issue_access(1, "u", "sid", NOW + 3600).unwrap();
         assert_eq!(jwt.decode_access(&token, NOW).unwrap_err(), reason::INVALID);
     }
 
@@ -336,7 +353,7 @@ mod tests {
     #[test]
     fn a_token_is_expired_in_the_second_its_exp_names() {
         let jwt = hs256(SECRET);
-        let token = jwt.issue_access(1, "u", NOW - 60).unwrap();
+        let token = jwt.issue_access(1, "u", "sid", NOW - 60).unwrap();
         assert!(jwt.decode_access(&token, NOW - 1).is_ok());
         assert_eq!(jwt.decode_access(&token, NOW).unwrap_err(), reason::EXPIRED);
         assert_eq!(jwt.decode_any(&token, NOW).unwrap_err(), reason::EXPIRED);

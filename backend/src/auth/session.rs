@@ -90,7 +90,9 @@ pub async fn login(
     tokens::insert(&mut *tx, &new_row(&claims, now)).await?;
     rate_limit::login_succeeded(&mut tx, &buckets).await?;
     tx.commit().await?;
-    let access = state.jwt.issue_access(user_id, &username, now_secs)?;
+    let access = state
+        .jwt
+        .issue_access(user_id, &username, &claims.sid, now_secs)?;
     tracing::info!(user_id, "logged in");
     Ok(TokenPair { access, refresh })
 }
@@ -143,9 +145,10 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<Token
         )?;
         tokens::insert(&mut *tx, &new_row(&next, now)).await?;
         tx.commit().await?;
-        let access = state
-            .jwt
-            .issue_access(claims.user_id, &claims.username, now_secs)?;
+        let access =
+            state
+                .jwt
+                .issue_access(claims.user_id, &claims.username, &claims.sid, now_secs)?;
         return Ok(TokenPair { access, refresh });
     }
     let outcome = match tokens::state(&mut *tx, &claims.jti).await? {
@@ -178,7 +181,7 @@ pub async fn refresh_access(state: &AppState, claims: &RefreshClaims) -> ApiResu
     let now = state.clock.now().secs();
     Ok(state
         .jwt
-        .issue_access(claims.user_id, &claims.username, now)?)
+        .issue_access(claims.user_id, &claims.username, &claims.sid, now)?)
 }
 
 /// `Ok` for a refresh token that can still be used, else why not.
