@@ -22,6 +22,9 @@ use crate::store::users::{self, UserRow};
 pub struct AuthUser {
     pub user_id: i64,
     pub username: String,
+    /// The session the access token was issued for (absent in tokens of
+    /// older servers).
+    pub sid: Option<String>,
     /// The account as it is now, read while checking the token.
     pub user: UserRow,
 }
@@ -47,6 +50,7 @@ where
             Some(user) if user.is_active != 0 => Ok(AuthUser {
                 user_id: claims.user_id,
                 username: user.username.clone(),
+                sid: claims.sid,
                 user,
             }),
             Some(_) => Err(ApiError::TokenInvalid(reason::USER_INACTIVE)),

@@ -17,6 +17,7 @@ pub mod reason {
     pub const BLACKLISTED: &str = "Token is blacklisted";
     pub const USER_NOT_FOUND: &str = "User not found";
     pub const USER_INACTIVE: &str = "User is inactive";
+    pub const NO_SESSION: &str = "Token has no session";
     /// simplejwt's words for a refresh token whose user is gone or inactive.
     pub const NO_ACTIVE_ACCOUNT: &str = "No active account found for the given token.";
     pub const BAD_HEADER: &str = "Authorization header must contain two space-delimited values";

@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult, Limited};
 use crate::extract::ClientAddr;
 use crate::state::AppState;
 use crate::store::Tx;
+use crate::store::sessions::{self, NewSession, SessionRow};
 use crate::store::tokens::{self, NewRefreshToken, TokenState};
 use crate::store::users::{self, PasswordHash, TokenOwner};
 
@@ -56,6 +57,7 @@ async fn password_attempt(
 pub async fn login(
     state: &AppState,
     client: &ClientAddr,
+    user_agent: &str,
     username: &str,
     pass: String,
 ) -> ApiResult<TokenPair> {
@@ -87,6 +89,16 @@ pub async fn login(
         state
             .jwt
             .issue_refresh(user_id, &username, &random_id(), now_secs, now_secs)?;
+    let session = NewSession {
+        sid: &claims.sid,
+        user_id,
+        username: &username,
+        auth_time: now_secs,
+        now,
+        user_agent,
+        ip: &client.to_string(),
+    };
+    sessions::insert(&mut *tx, &session).await?;
     tokens::insert(&mut *tx, &new_row(&claims, now)).await?;
     rate_limit::login_succeeded(&mut tx, &buckets).await?;
     tx.commit().await?;
@@ -144,6 +156,7 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<Token
             now_secs,
         )?;
         tokens::insert(&mut *tx, &new_row(&next, now)).await?;
+        sessions::touch(&mut *tx, &claims.sid, now).await?;
         tx.commit().await?;
         let access =
             state
@@ -151,8 +164,25 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<Token
                 .issue_access(claims.user_id, &claims.username, &claims.sid, now_secs)?;
         return Ok(TokenPair { access, refresh });
     }
+    let grace = state.jwt.settings().reuse_grace;
     let outcome = match tokens::state(&mut *tx, &claims.jti).await? {
         TokenState::Unknown => reason::INVALID,
+        // A retry (a lost answer, or another tab that raced this one): the
+        // same answer as the rotation that won, and nothing new.
+        TokenState::Rotated(at) if now - at <= grace => {
+            if let Some(refresh) = current_refresh(state, &mut tx, &claims.sid, now).await? {
+                sessions::touch(&mut *tx, &claims.sid, now).await?;
+                tx.commit().await?;
+                let access = state.jwt.issue_access(
+                    claims.user_id,
+                    &claims.username,
+                    &claims.sid,
+                    now_secs,
+                )?;
+                return Ok(TokenPair { access, refresh });
+            }
+            reason::BLACKLISTED
+        }
         TokenState::Rotated(at) if now - at > state.jwt.settings().reuse_grace => {
             let revoked = tokens::revoke_session(&mut *tx, &claims.sid, now).await?;
             tracing::warn!(
@@ -163,11 +193,38 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<Token
             );
             reason::BLACKLISTED
         }
-        // Inside the grace (two tabs raced), or revoked.
+        // Revoked, or a session that ended inside the grace.
         TokenState::Rotated(_) | TokenState::Revoked | TokenState::Live => reason::BLACKLISTED,
     };
     tx.commit().await?;
     Err(ApiError::TokenInvalid(outcome))
+}
+
+/// The session's current refresh token, signed again from what its rows
+/// hold (see `Jwt::sign_refresh`); `None` if the session has no usable one.
+async fn current_refresh(
+    state: &AppState,
+    tx: &mut Tx,
+    sid: &str,
+    now: Timestamp,
+) -> ApiResult<Option<String>> {
+    let Some(current) = sessions::current_token(&mut **tx, sid).await? else {
+        return Ok(None);
+    };
+    if current.expires_at.secs() <= now.secs() {
+        return Ok(None);
+    }
+    let claims = RefreshClaims {
+        token_type: TokenType::Refresh,
+        exp: current.expires_at.secs(),
+        iat: current.issued_at.secs(),
+        jti: current.jti,
+        user_id: current.user_id,
+        username: current.username,
+        sid: sid.to_owned(),
+        auth_time: current.auth_time,
+    };
+    Ok(Some(state.jwt.sign_refresh(&claims)?))
 }
 
 /// `POST /api/token/refresh/` without rotation: a new access token for a
@@ -176,8 +233,9 @@ pub async fn refresh_access(state: &AppState, claims: &RefreshClaims) -> ApiResu
     let mut tx = state.db.begin().await?;
     active_owner(state, &mut tx, claims.user_id).await?;
     let token = tokens::state(&mut *tx, &claims.jti).await?;
-    tx.commit().await?;
     usable(token)?;
+    sessions::touch(&mut *tx, &claims.sid, state.clock.now()).await?;
+    tx.commit().await?;
     let now = state.clock.now().secs();
     Ok(state
         .jwt
@@ -252,5 +310,32 @@ pub async fn change_password(state: &AppState, user_id: i64, hash: &PasswordHash
     let revoked = tokens::revoke_user(&mut *tx, user_id, state.clock.now()).await?;
     tx.commit().await?;
     tracing::info!(user_id, revoked, "password changed; sessions ended");
+    Ok(())
+}
+
+/// API.md Part 2 `GET /api/sessions/`: the user's live sessions, newest
+/// first.
+pub async fn list(state: &AppState, user_id: i64) -> ApiResult<Vec<SessionRow>> {
+    Ok(sessions::live(&state.db.pool, user_id, state.clock.now()).await?)
+}
+
+/// `DELETE /api/sessions/{id}/`: every refresh token of one of the user's
+/// sessions is refused from now on; someone else's session is not found.
+pub async fn end(state: &AppState, user_id: i64, sid: &str) -> ApiResult<()> {
+    let mut tx = state.db.begin_write().await?;
+    if !sessions::belongs_to(&mut *tx, sid, user_id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let revoked = tokens::revoke_session(&mut *tx, sid, state.clock.now()).await?;
+    tx.commit().await?;
+    tracing::info!(user_id, revoked, "session ended by its user");
+    Ok(())
+}
+
+/// `DELETE /api/sessions/`: every session of the user but `current`.
+pub async fn end_others(state: &AppState, user_id: i64, current: &str) -> ApiResult<()> {
+    let now = state.clock.now();
+    let revoked = tokens::revoke_user_except(&state.db.pool, user_id, current, now).await?;
+    tracing::info!(user_id, revoked, "other sessions ended by their user");
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod health;
 mod notes;
 mod profile;
+mod sessions;
 pub mod spa;
 mod tokens;
 mod users;
@@ -25,6 +26,8 @@ pub const API_PATHS: &[&str] = &[
     "/api/profile/",
     "/api/notes/",
     "/api/notes/{id}/",
+    "/api/sessions/",
+    "/api/sessions/{id}/",
     "/api/health/",
 ];
 
@@ -47,4 +50,5 @@ pub fn api_router() -> Router<AppState> {
         .merge(users::router())
         .merge(profile::router())
         .merge(notes::router())
+        .merge(sessions::router())
 }

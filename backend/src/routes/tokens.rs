@@ -2,6 +2,7 @@
 //! log out, and the JWKS of the asymmetric mode.
 
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -31,6 +32,7 @@ fn field(name: &str, value: Option<String>) -> ApiResult<String> {
 async fn login(
     State(state): State<AppState>,
     client: ClientAddr,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Json<TokenPair>> {
     let mut errors = shared::FieldErrors::default();
@@ -40,8 +42,18 @@ async fn login(
         return Err(ApiError::Fields(errors));
     };
     let username = crate::domain::username::normalize(&username);
-    let pair = session::login(&state, &client, &username, pass).await?;
+    let pair = session::login(&state, &client, &user_agent(&headers), &username, pass).await?;
     Ok(Json(pair))
+}
+
+/// The login request's `User-Agent` as the session list shows it: at most
+/// 200 characters, without the NUL PostgreSQL's `text` cannot hold.
+fn user_agent(headers: &HeaderMap) -> String {
+    let raw = headers
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    raw.chars().filter(|c| *c != '\0').take(200).collect()
 }
 
 /// API.md `POST /api/token/refresh/`: rotates the refresh token, or with

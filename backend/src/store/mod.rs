@@ -4,6 +4,7 @@
 //! both; only the DDL differs (`migrations/sqlite`, `migrations/postgres`).
 
 pub mod notes;
+pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
@@ -109,6 +110,7 @@ pub async fn flush_expired(
     window: std::time::Duration,
 ) -> Result<(u64, u64), sqlx::Error> {
     let tokens = tokens::delete_expired(&db.pool, now).await?;
+    sessions::delete_empty(&db.pool).await?;
     let windows = throttle::delete_before(&db.pool, now - window).await?;
     Ok((tokens, windows))
 }

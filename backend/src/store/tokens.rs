@@ -102,6 +102,27 @@ pub async fn revoke_session<'e>(
     Ok(done.rows_affected())
 }
 
+/// Blacklists every token of a user's sessions but `keep` ("log out all
+/// other sessions").
+#[tracing::instrument(skip(db, now))]
+pub async fn revoke_user_except<'e>(
+    db: impl Executor<'e>,
+    user_id: i64,
+    keep: &str,
+    now: Timestamp,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "update refresh_tokens set revoked_at = $3
+         where user_id = $1 and sid <> $2 and revoked_at is null",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .bind(now.micros())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Blacklists every token of a user (password change).
 #[tracing::instrument(skip(db, now))]
 pub async fn revoke_user<'e>(

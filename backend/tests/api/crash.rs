@@ -177,7 +177,13 @@ async fn a_crash_loses_nothing_that_was_acknowledged(db: Db) {
                 StatusCode::OK,
                 "the usable last token of {sid} was refused"
             ),
-            Some(_) => assert_eq!(response.status(), StatusCode::UNAUTHORIZED),
+            // Rotated as the server died: inside the grace a retry gets
+            // the session's current token; otherwise it is refused.
+            Some(_) => assert!(
+                [StatusCode::OK, StatusCode::UNAUTHORIZED].contains(&response.status()),
+                "{}",
+                response.status()
+            ),
         }
     }
 }

@@ -494,6 +494,20 @@ impl TestApp {
         pool.close().await;
     }
 
+    /// The one number a query answers (`select count(*) …`).
+    pub async fn count(&self, query: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.settings.database_url)
+            .await
+            .expect("connect to the test database");
+        let (n,): (i64,) = sqlx::query_as(query)
+            .fetch_one(&pool)
+            .await
+            .expect("the query runs");
+        pool.close().await;
+        n
+    }
+
     /// A login attempt that a trusted proxy forwards for `client` (the
     /// server must list 127.0.0.1 in `TRUSTED_PROXIES`; see `behind_proxy`).
     pub async fn login_from(&self, client: &str, username: &str, password: &str) -> Response {

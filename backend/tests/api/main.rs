@@ -13,6 +13,7 @@ mod lifecycle;
 mod notes;
 mod process;
 mod profile;
+mod sessions;
 mod tokens;
 mod transport;
 mod users;

@@ -42,10 +42,9 @@ async fn tokens_carry_the_documented_claims(db: Db) {
     assert_eq!(access["token_type"], "access");
     assert_eq!(access["user_id"], user.id);
     assert_eq!(access["username"], user.username.as_str());
-    assert!(
-        access.get("sid").is_none() && access.get("auth_time").is_none(),
-        "{access}"
-    );
+    // API.md Part 2: access tokens carry their session, not auth_time.
+    assert_eq!(access["sid"], claims_of(&tokens.refresh)["sid"], "{access}");
+    assert!(access.get("auth_time").is_none(), "{access}");
     let access: AccessClaims = serde_json::from_value(access).unwrap();
     assert_eq!(access.exp - access.iat, 300);
     assert!(access.jti.len() == 32 && access.jti.chars().all(|c| c.is_ascii_hexdigit()));
@@ -124,8 +123,12 @@ async fn a_refresh_rotates_the_refresh_token(db: Db) {
         StatusCode::OK,
     )
     .await;
+    // Verify is not idempotent: the rotated token is spent.
+    let verified = app
+        .post("/api/token/verify/", &json!({"token": first.refresh}), None)
+        .await;
     assert_eq!(
-        expect_token_not_valid(app.refresh(&first.refresh).await).await,
+        expect_token_not_valid(verified).await,
         "Token is blacklisted"
     );
     expect_json::<TokenPair>(app.refresh(&second.refresh).await, StatusCode::OK).await;
@@ -139,33 +142,86 @@ async fn twenty_concurrent_refreshes_rotate_a_token_exactly_once(db: Db) {
 
     let responses = join_all((0..20).map(|_| app.refresh(&tokens.refresh))).await;
 
-    let statuses: Vec<StatusCode> = responses.iter().map(|r| r.status()).collect();
-    let winners = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    let refused = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::UNAUTHORIZED)
-        .count();
-    assert_eq!((winners, refused), (1, 19), "{statuses:?}");
-    // The racers were inside the grace: the winner's token still works.
-    let winner = responses
-        .into_iter()
-        .find(|r| r.status() == StatusCode::OK)
-        .unwrap();
-    let pair: TokenPair = winner.json().await.unwrap();
-    expect_json::<TokenPair>(app.refresh(&pair.refresh).await, StatusCode::OK).await;
+    // API.md Part 2: all twenty get 200 with one and the same refresh
+    // token, and the session gained exactly one token.
+    let mut refreshes = std::collections::BTreeSet::new();
+    for response in responses {
+        let pair: TokenPair = expect_json(response, StatusCode::OK).await;
+        refreshes.insert(pair.refresh);
+    }
+    assert_eq!(refreshes.len(), 1, "{refreshes:?}");
+    let sid = claims_of(&tokens.refresh)["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from refresh_tokens where sid = '{sid}'"
+        ))
+        .await,
+        2
+    );
+    let winner = refreshes.into_iter().next().unwrap();
+    expect_json::<TokenPair>(app.refresh(&winner).await, StatusCode::OK).await;
+}
+
+/// API.md Part 2: a client whose refresh answer was lost presents the old
+/// token again inside the grace and gets the same pair's refresh token,
+/// byte for byte, and nothing else changes.
+#[apply(both_databases)]
+#[tokio::test]
+async fn a_refresh_retried_inside_the_grace_gets_the_same_token(db: Db) {
+    let app = spawn_app(db).await;
+    let (_, first) = app.logged_in().await;
+    let lost: TokenPair = expect_json(app.refresh(&first.refresh).await, StatusCode::OK).await;
+    app.clock.advance(Duration::from_secs(5));
+
+    let retried: TokenPair = expect_json(app.refresh(&first.refresh).await, StatusCode::OK).await;
+
+    assert_eq!(retried.refresh, lost.refresh, "byte for byte");
+    assert_ne!(retried.access, lost.access, "a fresh access token");
+    expect_json::<Value>(
+        app.get("/api/users/me/", Some(&retried.access)).await,
+        StatusCode::OK,
+    )
+    .await;
+    let sid = claims_of(&first.refresh)["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let count = format!("select count(*) from refresh_tokens where sid = '{sid}'");
+    assert_eq!(app.count(&count).await, 2, "no new token was created");
+    // The newest token of the session is what a retry gets.
+    let third: TokenPair = expect_json(app.refresh(&lost.refresh).await, StatusCode::OK).await;
+    let again: TokenPair = expect_json(app.refresh(&first.refresh).await, StatusCode::OK).await;
+    assert_eq!(again.refresh, third.refresh);
+    expect_json::<TokenPair>(app.refresh(&third.refresh).await, StatusCode::OK).await;
 }
 
 #[apply(both_databases)]
 #[tokio::test]
-async fn reuse_within_the_grace_is_refused_and_changes_nothing_else(db: Db) {
+async fn a_logged_out_token_is_refused_inside_the_grace_too(db: Db) {
     let app = spawn_app(db).await;
     let (_, first) = app.logged_in().await;
     let second: TokenPair = expect_json(app.refresh(&first.refresh).await, StatusCode::OK).await;
+    let logout = app
+        .post(
+            "/api/token/blacklist/",
+            &json!({"refresh": second.refresh}),
+            None,
+        )
+        .await;
+    assert_eq!(logout.status(), StatusCode::OK);
 
-    let reuse = app.refresh(&first.refresh).await;
-
-    assert_eq!(expect_token_not_valid(reuse).await, "Token is blacklisted");
-    expect_json::<TokenPair>(app.refresh(&second.refresh).await, StatusCode::OK).await;
+    assert_eq!(
+        expect_token_not_valid(app.refresh(&second.refresh).await).await,
+        "Token is blacklisted"
+    );
+    // The rotated one finds no current token to hand out: the session ended.
+    assert_eq!(
+        expect_token_not_valid(app.refresh(&first.refresh).await).await,
+        "Token is blacklisted"
+    );
 }
 
 #[apply(both_databases)]
