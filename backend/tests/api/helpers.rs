@@ -94,8 +94,9 @@ async fn test_settings(
 }
 
 /// The app's router with its own database, for `oneshot` requests without a
-/// socket (bodies no client library sends, such as a streamed one). Every
-/// request comes from 127.0.0.1.
+/// socket: bodies reqwest (built without its `stream` feature) cannot send,
+/// such as a streamed one with no length. Every request comes from
+/// 127.0.0.1.
 pub struct TestRouter {
     pub router: axum::Router,
     _dir: TempDir,
