@@ -5,9 +5,8 @@
 #   ./scripts/bench.sh [--seconds N] [--connections N] [--sqlite-only]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 if [[ " $* " != *" --sqlite-only "* ]]; then
-    bash scripts/postgres.sh "$TEST_POSTGRES_URL"
+    bash scripts/postgres.sh ${TEST_POSTGRES_URL:+"$TEST_POSTGRES_URL"}
 fi
 cargo build --release -p backend -p bench
 exec target/release/bench --backend target/release/backend "$@"

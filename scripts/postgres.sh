@@ -2,7 +2,10 @@
 # Makes sure the PostgreSQL server of the given URL answers, starting the
 # local cluster if it is this machine's and stopped.
 set -euo pipefail
-url="${1:-postgres://postgres@127.0.0.1:5432/test}"
+# Without one, TEST_POSTGRES_URL's default, which testkit/src/pg.rs holds.
+default=$(sed -n 's/^pub const DEFAULT_POSTGRES_URL: &str = "\(.*\)";$/\1/p' \
+    "$(dirname "${BASH_SOURCE[0]}")/../testkit/src/pg.rs")
+url="${1:-$default}"
 if command -v pg_isready >/dev/null && pg_isready -q -d "$url"; then
     exit 0
 fi

@@ -10,7 +10,6 @@ source scripts/tools.sh
 
 # The API tests run every case on PostgreSQL too, each in a database of its
 # own on this server.
-export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
-bash scripts/postgres.sh "$TEST_POSTGRES_URL"
+bash scripts/postgres.sh ${TEST_POSTGRES_URL:+"$TEST_POSTGRES_URL"}
 
 cargo test --workspace --all-targets "$@"

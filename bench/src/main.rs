@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use serde_json::json;
-use shared::TokenPair;
+use shared::{RegisterBody, TokenPair};
+use testkit::ApiClient;
 use tokio::sync::Mutex;
 
 use load::Outcome;
@@ -33,11 +33,7 @@ struct Args {
     #[arg(long, default_value_t = 32)]
     connections: usize,
     /// PostgreSQL server to create the benchmark database on.
-    #[arg(
-        long,
-        env = "TEST_POSTGRES_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/test"
-    )]
+    #[arg(long, env = "TEST_POSTGRES_URL", default_value = testkit::DEFAULT_POSTGRES_URL)]
     postgres_url: String,
     /// Only SQLite (for a machine without PostgreSQL).
     #[arg(long)]
@@ -49,6 +45,15 @@ const PASSWORD: &str = "bench password 1";
 struct Row {
     scenario: String,
     outcome: Outcome,
+}
+
+impl Row {
+    fn new(scenario: &str, outcome: Outcome) -> Row {
+        Row {
+            scenario: scenario.to_owned(),
+            outcome,
+        }
+    }
 }
 
 #[tokio::main]
@@ -118,146 +123,29 @@ async fn argon2_hashes(threads: usize, duration: Duration) -> anyhow::Result<(u6
     Ok((total, started.elapsed()))
 }
 
+/// The two-core targets of the README, as measured on one database.
 async fn run_all(
     args: &Args,
     server: &Server,
     database: Database,
     verdicts: &mut Vec<(String, bool)>,
 ) -> anyhow::Result<Vec<Row>> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.connections * 2)
-        .build()?;
-    let base = Arc::new(server.url.clone());
-    let duration = Duration::from_secs(args.seconds);
-    let workers = args.connections;
-
-    // One user and session per worker.
-    let mut sessions = Vec::new();
-    for i in 0..workers {
-        let username = format!("bench{i}");
-        let created = client
-            .post(format!("{base}/api/users/"))
-            .json(&json!({"username": username, "password": PASSWORD}))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            created.status().is_success(),
-            "register: {}",
-            created.status()
-        );
-        sessions.push((username.clone(), login(&client, &base, &username).await?));
-    }
-    let access = Arc::new(sessions[0].1.access.clone());
-    let mut rows = Vec::new();
-
-    let health = load::run(workers, duration, |_| {
-        let (client, url) = (client.clone(), format!("{base}/api/health/"));
-        move || {
-            let request = client.get(&url);
-            async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
-        }
-    })
-    .await;
-
-    let me = load::run(workers, duration, |_| me_worker(&client, &base, &access)).await;
-
-    let verify = load::run(workers, duration, |_| {
-        let (client, url) = (client.clone(), format!("{base}/api/token/verify/"));
-        let body = json!({ "token": access.as_str() });
-        move || {
-            let request = client.post(&url).json(&body);
-            async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
-        }
-    })
-    .await;
-
-    // Each worker follows its own rotation chain, so every request presents
-    // a refresh token that has never been used.
-    let chains: Vec<Arc<Mutex<String>>> = sessions
-        .iter()
-        .map(|(_, t)| Arc::new(Mutex::new(t.refresh.clone())))
-        .collect();
-    let refresh = load::run(workers, duration, |i| {
-        let (client, url, chain) = (
-            client.clone(),
-            format!("{base}/api/token/refresh/"),
-            chains[i].clone(),
-        );
-        move || {
-            let (client, url, chain) = (client.clone(), url.clone(), chain.clone());
-            async move {
-                let mut current = chain.lock().await;
-                let Ok(response) = client
-                    .post(&url)
-                    .json(&json!({ "refresh": *current }))
-                    .send()
-                    .await
-                else {
-                    return false;
-                };
-                match response.json::<TokenPair>().await {
-                    Ok(pair) => {
-                        *current = pair.refresh;
-                        true
-                    }
-                    Err(_) => false,
-                }
-            }
-        }
-    })
-    .await;
-
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let login_workers = 2 * cores;
-    // The ceiling (argon2 alone, in this process) and the logins, measured
-    // in alternating slices: this machine's speed drifts by up to 10% within
-    // minutes (measured), which would go straight into the ratio if the
-    // ceiling were measured once, before or after.
-    const SLICES: u32 = 5;
-    let slice = duration / SLICES;
-    let (mut hashes, mut hashing_time) = (0, Duration::ZERO);
-    let mut logins: Option<Outcome> = None;
-    let mut login_cpu = Vec::new();
-    for _ in 0..SLICES {
-        let (done, took) = argon2_hashes(cores, slice).await?;
-        hashes += done;
-        hashing_time += took;
-        let before = cpu::Snapshot::take(server.pid());
-        let part = load::run(login_workers, slice, |i| {
-            login_worker(&client, &base, &sessions[i].0)
-        })
-        .await;
-        login_cpu.push(before.usage_until(&cpu::Snapshot::take(server.pid())));
-        logins = Some(match logins {
-            Some(so_far) => so_far.merge(part),
-            None => part,
-        });
-    }
-    let logins = logins.expect("at least one slice");
-    let login_cpu = cpu::Usage::mean(&login_cpu);
-    let hash_rate = hashes as f64 / hashing_time.as_secs_f64();
-    println!(
-        "{}: argon2id (m=19456, t=2, p=1) on {cores} threads: {hash_rate:.1} hashes/s",
-        database.name()
-    );
-
-    // /api/users/me/ at a light load, alone and while logins saturate the CPU.
-    let light = 4;
-    let me_idle = load::run(light, duration, |_| me_worker(&client, &base, &access)).await;
-    let (me_busy, logins_busy) = tokio::join!(
-        load::run(light, duration, |_| me_worker(&client, &base, &access)),
-        load::run(login_workers, duration, |i| login_worker(
-            &client,
-            &base,
-            &sessions[i].0
-        )),
-    );
-
-    let timing = login_timing(&client, &base, &sessions[0].0, 200).await?;
-
+    let bench = Bench::set_up(args, server).await?;
     let name = database.name();
+
+    let health = bench.health().await;
+    let me = bench.me(bench.workers).await;
+    let verify = bench.verify().await;
+    let refresh = bench.refresh_chains().await;
+    let logins = bench.logins_beside_argon2().await?;
+    println!(
+        "{name}: argon2id (m=19456, t=2, p=1) on {} threads: {:.1} hashes/s",
+        bench.cores, logins.hash_rate
+    );
+    let me_idle = bench.me(LIGHT).await;
+    let (me_busy, logins_busy) = bench.me_during_logins().await;
+    let timing = login_timing(&bench.api, &bench.sessions[0].0, 200).await?;
+
     let floor = health.per_second();
     verdicts.push((
         format!(
@@ -283,23 +171,21 @@ async fn run_all(
     verdicts.push((
         format!(
             "{name}: login throughput at least 90% of the argon2 rate ({:.0}%)",
-            100.0 * logins.per_second() / hash_rate
+            100.0 * logins.outcome.per_second() / logins.hash_rate
         ),
-        logins.per_second() >= 0.9 * hash_rate,
+        logins.outcome.per_second() >= 0.9 * logins.hash_rate,
     ));
-    let errors: u64 = [
-        &health,
-        &me,
-        &verify,
-        &refresh,
-        &logins,
-        &me_idle,
-        &me_busy,
-        &logins_busy,
-    ]
-    .iter()
-    .map(|o| o.errors)
-    .sum();
+    let rows = vec![
+        Row::new("GET /api/health/ (floor)", health),
+        Row::new("GET /api/users/me/", me),
+        Row::new("POST /api/token/verify/", verify),
+        Row::new("POST /api/token/refresh/ (each token once)", refresh),
+        Row::new("POST /api/token/ (login)", logins.outcome),
+        Row::new("GET /api/users/me/, 4 connections, idle", me_idle),
+        Row::new("GET /api/users/me/, 4 connections, during logins", me_busy),
+        Row::new("POST /api/token/ beside it", logins_busy),
+    ];
+    let errors: u64 = rows.iter().map(|row| row.outcome.errors).sum();
     verdicts.push((format!("{name}: no errors ({errors})"), errors == 0));
     println!(
         "{name}: login timing over {} tries each: unknown username median {:.2} ms, wrong password median {:.2} ms (ratio {:.3})",
@@ -308,80 +194,201 @@ async fn run_all(
         timing.2,
         timing.1 / timing.2
     );
-    println!("{name}: where the CPU went during the login scenario: {login_cpu}");
+    println!(
+        "{name}: where the CPU went during the login scenario: {}",
+        logins.cpu
+    );
     verdicts.push((
         format!("{name}: unknown username and wrong password take the same time within 10%"),
         (timing.1 / timing.2 - 1.0).abs() <= 0.10,
     ));
-
-    for (scenario, outcome) in [
-        ("GET /api/health/ (floor)", health),
-        ("GET /api/users/me/", me),
-        ("POST /api/token/verify/", verify),
-        ("POST /api/token/refresh/ (each token once)", refresh),
-        ("POST /api/token/ (login)", logins),
-        ("GET /api/users/me/, 4 connections, idle", me_idle),
-        ("GET /api/users/me/, 4 connections, during logins", me_busy),
-        ("POST /api/token/ beside it", logins_busy),
-    ] {
-        rows.push(Row {
-            scenario: scenario.to_owned(),
-            outcome,
-        });
-    }
     Ok(rows)
 }
 
-fn me_worker(
-    client: &reqwest::Client,
-    base: &str,
-    access: &Arc<String>,
-) -> impl FnMut() -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Send + 'static
-{
-    let (client, url, access) = (
-        client.clone(),
-        format!("{base}/api/users/me/"),
-        access.clone(),
-    );
-    move || {
-        let request = client.get(&url).bearer_auth(access.as_str());
-        Box::pin(async move { request.send().await.is_ok_and(|r| r.status().is_success()) })
+/// Connections of the light-load scenarios.
+const LIGHT: usize = 4;
+
+/// What the scenarios share: the server, a client of it, and one user with
+/// a session per worker.
+struct Bench<'a> {
+    server: &'a Server,
+    api: ApiClient,
+    duration: Duration,
+    workers: usize,
+    cores: usize,
+    /// Per worker: the username and the session it logged in to.
+    sessions: Vec<(String, TokenPair)>,
+    access: Arc<String>,
+}
+
+/// The login scenario with its ceiling: logins per second, argon2 hashes
+/// per second in this process, and where the backend's CPU went.
+struct Logins {
+    outcome: Outcome,
+    hash_rate: f64,
+    cpu: cpu::Usage,
+}
+
+impl<'a> Bench<'a> {
+    async fn set_up(args: &Args, server: &'a Server) -> anyhow::Result<Bench<'a>> {
+        let api = server.api(args.connections * 2)?;
+        let workers = args.connections;
+        let mut sessions = Vec::new();
+        for i in 0..workers {
+            let username = format!("bench{i}");
+            let user = RegisterBody {
+                username: Some(username.clone()),
+                password: Some(PASSWORD.to_owned()),
+                ..Default::default()
+            };
+            api.register(&user).await.context("register")?;
+            let tokens = api.login(&username, PASSWORD).await.context("login")?;
+            sessions.push((username, tokens));
+        }
+        Ok(Bench {
+            server,
+            access: Arc::new(sessions[0].1.access.clone()),
+            api,
+            duration: Duration::from_secs(args.seconds),
+            workers,
+            cores: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            sessions,
+        })
+    }
+
+    /// `GET /api/health/`: the floor the other scenarios are measured
+    /// against.
+    async fn health(&self) -> Outcome {
+        load::run(self.workers, self.duration, |_| {
+            let api = self.api.clone();
+            move || {
+                let api = api.clone();
+                async move { succeeded(api.health_response().await) }
+            }
+        })
+        .await
+    }
+
+    /// `GET /api/users/me/` on `connections` connections.
+    async fn me(&self, connections: usize) -> Outcome {
+        load::run(connections, self.duration, |_| {
+            me_worker(&self.api, &self.access)
+        })
+        .await
+    }
+
+    async fn verify(&self) -> Outcome {
+        load::run(self.workers, self.duration, |_| {
+            let (api, access) = (self.api.clone(), self.access.clone());
+            move || {
+                let (api, access) = (api.clone(), access.clone());
+                async move { succeeded(api.verify_response(&access).await) }
+            }
+        })
+        .await
+    }
+
+    /// Each worker follows its own rotation chain, so every request presents
+    /// a refresh token that has never been used.
+    async fn refresh_chains(&self) -> Outcome {
+        let chains: Vec<Arc<Mutex<String>>> = self
+            .sessions
+            .iter()
+            .map(|(_, t)| Arc::new(Mutex::new(t.refresh.clone())))
+            .collect();
+        load::run(self.workers, self.duration, |i| {
+            let (api, chain) = (self.api.clone(), chains[i].clone());
+            move || {
+                let (api, chain) = (api.clone(), chain.clone());
+                async move {
+                    let mut current = chain.lock().await;
+                    match api.refresh(&current).await {
+                        Ok(pair) => {
+                            *current = pair.refresh;
+                            true
+                        }
+                        Err(_) => false,
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// The ceiling (argon2 alone, in this process) and the logins, measured
+    /// in alternating slices: this machine's speed drifts by up to 10%
+    /// within minutes (measured), which would go straight into the ratio if
+    /// the ceiling were measured once, before or after.
+    async fn logins_beside_argon2(&self) -> anyhow::Result<Logins> {
+        const SLICES: u32 = 5;
+        let slice = self.duration / SLICES;
+        let (mut hashes, mut hashing_time) = (0, Duration::ZERO);
+        let mut logins: Option<Outcome> = None;
+        let mut cpu = Vec::new();
+        for _ in 0..SLICES {
+            let (done, took) = argon2_hashes(self.cores, slice).await?;
+            hashes += done;
+            hashing_time += took;
+            let before = cpu::Snapshot::take(self.server.pid());
+            let part = self.logins(slice).await;
+            cpu.push(before.usage_until(&cpu::Snapshot::take(self.server.pid())));
+            logins = Some(match logins {
+                Some(so_far) => so_far.merge(part),
+                None => part,
+            });
+        }
+        Ok(Logins {
+            outcome: logins.expect("at least one slice"),
+            hash_rate: hashes as f64 / hashing_time.as_secs_f64(),
+            cpu: cpu::Usage::mean(&cpu),
+        })
+    }
+
+    /// Logins on two connections per core, which keeps every core hashing.
+    async fn logins(&self, duration: Duration) -> Outcome {
+        load::run(2 * self.cores, duration, |i| {
+            login_worker(&self.api, &self.sessions[i].0)
+        })
+        .await
+    }
+
+    /// `GET /api/users/me/` at a light load while logins saturate the CPU,
+    /// and those logins.
+    async fn me_during_logins(&self) -> (Outcome, Outcome) {
+        tokio::join!(self.me(LIGHT), self.logins(self.duration))
     }
 }
 
-fn login_worker(
-    client: &reqwest::Client,
-    base: &str,
-    username: &str,
-) -> impl FnMut() -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Send + 'static
-{
-    let (client, url) = (client.clone(), format!("{base}/api/token/"));
-    let body = json!({"username": username, "password": PASSWORD});
-    move || {
-        let request = client.post(&url).json(&body);
-        Box::pin(async move { request.send().await.is_ok_and(|r| r.status().is_success()) })
-    }
+/// A request counts when it was answered with a 2xx.
+fn succeeded(response: reqwest::Result<reqwest::Response>) -> bool {
+    response.is_ok_and(|r| r.status().is_success())
 }
 
-async fn login(client: &reqwest::Client, base: &str, username: &str) -> anyhow::Result<TokenPair> {
-    let response = client
-        .post(format!("{base}/api/token/"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await?;
-    anyhow::ensure!(
-        response.status().is_success(),
-        "login: {}",
-        response.status()
-    );
-    response.json().await.context("login body")
+type Worker =
+    Box<dyn FnMut() -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Send>;
+
+fn me_worker(api: &ApiClient, access: &Arc<String>) -> Worker {
+    let (api, access) = (api.clone(), access.clone());
+    Box::new(move || {
+        let (api, access) = (api.clone(), access.clone());
+        Box::pin(async move { succeeded(api.me_response(&access).await) })
+    })
+}
+
+fn login_worker(api: &ApiClient, username: &str) -> Worker {
+    let (api, username) = (api.clone(), username.to_owned());
+    Box::new(move || {
+        let (api, username) = (api.clone(), username.clone());
+        Box::pin(async move { succeeded(api.login_response(&username, PASSWORD).await) })
+    })
 }
 
 /// Median times of failed logins with an unknown username and with a wrong
 /// password, interleaved so that drift affects both alike.
 async fn login_timing(
-    client: &reqwest::Client,
-    base: &str,
+    api: &ApiClient,
     known: &str,
     tries: usize,
 ) -> anyhow::Result<(usize, f64, f64)> {
@@ -393,11 +400,7 @@ async fn login_timing(
             (known.to_owned(), &mut wrong),
         ] {
             let t = Instant::now();
-            let response = client
-                .post(format!("{base}/api/token/"))
-                .json(&json!({"username": username, "password": "not the password"}))
-                .send()
-                .await?;
+            let response = api.login_response(&username, "not the password").await?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             anyhow::ensure!(
                 response.status() == 401,

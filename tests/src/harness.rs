@@ -15,8 +15,9 @@ use fantoccini::{Client, ClientBuilder};
 use futures::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
-use shared::TokenPair;
+use shared::{RegisterBody, TokenPair};
 use tempfile::TempDir;
+use testkit::ApiClient;
 
 /// The workspace root (this crate is `tests/`).
 pub fn repo_root() -> &'static Path {
@@ -104,6 +105,8 @@ pub struct Journey {
     /// `http://127.0.0.1:<port>`, serving the app and `/api/`.
     pub base: String,
     /// For calls a user would not make (creating fixtures, checking tokens).
+    pub api: ApiClient,
+    /// The same connections as `api`, for requests it has no method for.
     pub http: reqwest::Client,
     _chromedriver: ChromeDriver,
     _backend: tokio::task::JoinHandle<()>,
@@ -133,10 +136,12 @@ impl Journey {
 
         let chromedriver = ChromeDriver::start()?;
         let client = chromedriver.connect().await?;
+        let http = reqwest::Client::new();
         Ok(Self {
             client,
+            api: ApiClient::with_client(&base, http.clone()),
             base,
-            http: reqwest::Client::new(),
+            http,
             _chromedriver: chromedriver,
             _backend: backend,
             _data: data,
@@ -149,58 +154,36 @@ impl Journey {
 
     /// Creates `user` through the API, as if they had registered earlier.
     pub async fn create_user(&self, user: &TestUser) -> Result<()> {
-        let response = self
-            .http
-            .post(self.url("/api/users/"))
-            .json(&json!({
-                "username": user.username, "password": user.password, "email": user.email,
-                "first_name": user.first_name, "last_name": user.last_name,
-            }))
-            .send()
-            .await?;
-        if response.status() != 201 {
-            bail!(
-                "creating {} failed: {} {}",
-                user.username,
-                response.status(),
-                response.text().await?
-            );
-        }
+        let body = RegisterBody {
+            username: Some(user.username.clone()),
+            password: Some(user.password.clone()),
+            email: Some(user.email.clone()),
+            first_name: Some(user.first_name.clone()),
+            last_name: Some(user.last_name.clone()),
+        };
+        self.api
+            .register(&body)
+            .await
+            .with_context(|| format!("creating {} failed", user.username))?;
         Ok(())
     }
 
     /// A fresh token pair for `user` straight from the API, as another tab
     /// (or device) that logged in would get it.
     pub async fn tokens_for(&self, user: &TestUser) -> Result<TokenPair> {
-        let response = self
-            .http
-            .post(self.url("/api/token/"))
-            .json(&json!({"username": user.username, "password": user.password}))
-            .send()
-            .await?;
-        if response.status() != 200 {
-            bail!(
-                "logging {} in through the API failed: {}",
-                user.username,
-                response.status()
-            );
-        }
-        Ok(response.json().await?)
+        self.api
+            .login(&user.username, &user.password)
+            .await
+            .with_context(|| format!("logging {} in through the API failed", user.username))
     }
 
     /// Makes the server refuse `refresh` from now on, as a logout elsewhere
     /// or a revoked session does.
     pub async fn revoke(&self, refresh: &str) -> Result<()> {
-        let response = self
-            .http
-            .post(self.url("/api/token/blacklist/"))
-            .json(&json!({"refresh": refresh}))
-            .send()
-            .await?;
-        if response.status() != 200 {
-            bail!("revoking a refresh token failed: {}", response.status());
-        }
-        Ok(())
+        self.api
+            .logout(refresh)
+            .await
+            .context("revoking a refresh token failed")
     }
 
     /// Runs one journey; if it fails (error or panic), saves a screenshot

@@ -4,18 +4,14 @@
 //! nothing but what the test sets.
 
 use std::process::{Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
 use shared::TokenPair;
 use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
-use tokio::sync::mpsc;
-
-use crate::helpers::expect_json;
+use testkit::ServerProcess;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
 
 /// How long a command may take before the test calls it hung.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -83,99 +79,23 @@ impl Sandbox {
         output
     }
 
-    /// `serve` on a free port, once it has said where it listens.
-    async fn serve(&self, flags: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut args = vec!["serve"];
-        args.extend_from_slice(flags);
-        let mut env = env.to_vec();
-        env.push(("BIND", "127.0.0.1:0"));
-        let mut child = self
-            .command(&args, &env)
-            .spawn()
-            .expect("the binary starts");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let log = stderr.clone();
-        let mut err_lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = err_lines.next_line().await {
-                let mut log = log.lock().expect("lock");
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let (tx, lines) = mpsc::unbounded_channel();
-        let mut out_lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = out_lines.next_line().await {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Server {
-            child,
-            address: String::new(),
-            lines,
-            stderr,
-            client: reqwest::Client::new(),
-        };
-        let first = server.next_line().await;
-        let address = first
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the first line is {first:?}, not the address"));
-        assert!(address.starts_with("http://127.0.0.1:"), "{address}");
-        server.address = address.to_owned();
+    /// `serve` on a free port, once it has said where it listens, with
+    /// PATH and `env` in its environment.
+    async fn serve(&self, flags: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        let server = ServerProcess::command(env!("CARGO_BIN_EXE_backend"), self.dir.path())
+            .args(flags)
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
+            .start()
+            .await
+            .expect("the server starts and says where it listens");
+        assert!(
+            server.url.starts_with("http://127.0.0.1:"),
+            "{}",
+            server.url
+        );
         server
-    }
-}
-
-/// A running `backend serve`, killed when dropped.
-struct Server {
-    child: Child,
-    address: String,
-    lines: mpsc::UnboundedReceiver<String>,
-    stderr: Arc<Mutex<String>>,
-    client: reqwest::Client,
-}
-
-impl Server {
-    /// The next line the server prints on stdout.
-    async fn next_line(&mut self) -> String {
-        match tokio::time::timeout(PATIENCE, self.lines.recv()).await {
-            Ok(Some(line)) => line,
-            Ok(None) => panic!(
-                "the server ended; stderr:\n{}",
-                self.stderr.lock().expect("lock")
-            ),
-            Err(_) => panic!(
-                "the server printed nothing; stderr:\n{}",
-                self.stderr.lock().expect("lock")
-            ),
-        }
-    }
-
-    async fn login(&self, username: &str, password: &str) -> reqwest::Response {
-        self.client
-            .post(format!("{}/api/token/", self.address))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .expect("POST /api/token/")
-    }
-
-    async fn profile(&self, access: &str) -> Value {
-        let response = self
-            .client
-            .get(format!("{}/api/profile/", self.address))
-            .bearer_auth(access)
-            .send()
-            .await
-            .expect("GET /api/profile/");
-        expect_json(response, StatusCode::OK).await
-    }
-
-    async fn stop(mut self) {
-        self.child.kill().await.expect("kill the server");
     }
 }
 
@@ -207,15 +127,12 @@ async fn create_user_makes_a_user_who_can_log_in() {
 
     assert!(stdout(&output).contains("alice"), "{}", stdout(&output));
     let server = sandbox.serve(&[], &[]).await;
-    let tokens: TokenPair = expect_json(
-        server.login("alice", "correct horse battery").await,
-        StatusCode::OK,
-    )
-    .await;
-    let profile = server.profile(&tokens.access).await;
-    assert_eq!(profile["user"]["username"], "alice");
-    assert_eq!(profile["first_name"], "A");
-    server.stop().await;
+    let api = server.api();
+    let tokens = api.login("alice", "correct horse battery").await.unwrap();
+    let profile = api.profile(&tokens.access).await.unwrap();
+    assert_eq!(profile.user.username, "alice");
+    assert_eq!(profile.first_name, "A");
+    server.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -232,12 +149,12 @@ async fn create_user_reads_the_password_from_stdin_without_backend_password() {
 
     assert_success(&output);
     let server = sandbox.serve(&[], &[]).await;
-    let _: TokenPair = expect_json(
-        server.login("bob", "typed on stdin 42").await,
-        StatusCode::OK,
-    )
-    .await;
-    server.stop().await;
+    server
+        .api()
+        .login("bob", "typed on stdin 42")
+        .await
+        .unwrap();
+    server.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -290,10 +207,10 @@ async fn create_user_with_a_taken_username_fails() {
 }
 
 /// Reads the server's lines after the address until both demo users showed.
-async fn demo_lines(server: &mut Server) -> Vec<String> {
+async fn demo_lines(server: &mut ServerProcess) -> Vec<String> {
     let mut lines = Vec::new();
     while lines.len() < 2 {
-        let line = server.next_line().await;
+        let line = server.next_line().await.unwrap();
         if line.starts_with("demo user:") {
             lines.push(line);
         }
@@ -320,21 +237,21 @@ async fn serve_demo_prints_and_creates_the_demo_users_and_can_run_again() {
         ("user1", "password1", "Sam", "Smith"),
         ("user2", "password2", "Tim", "Allen"),
     ] {
-        let tokens: TokenPair =
-            expect_json(server.login(username, password).await, StatusCode::OK).await;
-        let profile = server.profile(&tokens.access).await;
+        let api = server.api();
+        let tokens = api.login(username, password).await.unwrap();
+        let profile = api.profile(&tokens.access).await.unwrap();
         assert_eq!(
-            (&profile["first_name"], &profile["last_name"]),
-            (&json!(first), &json!(last))
+            (profile.first_name.as_str(), profile.last_name.as_str()),
+            (first, last)
         );
     }
-    server.stop().await;
+    server.stop().await.unwrap();
 
     let mut again = sandbox.serve(&["--demo"], &[]).await;
 
     assert_eq!(demo_lines(&mut again).await, printed);
-    let _: TokenPair = expect_json(again.login("user1", "password1").await, StatusCode::OK).await;
-    again.stop().await;
+    again.api().login("user1", "password1").await.unwrap();
+    again.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -343,9 +260,9 @@ async fn plain_serve_creates_no_users() {
 
     let server = sandbox.serve(&[], &[]).await;
 
-    let response = server.login("user1", "password1").await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    server.stop().await;
+    let response = server.api().login_response("user1", "password1").await;
+    assert_eq!(response.unwrap().status(), StatusCode::UNAUTHORIZED);
+    server.stop().await.unwrap();
 }
 
 /// People type their password into the username box: even at debug level
@@ -359,16 +276,17 @@ async fn failed_login_usernames_stay_out_of_the_debug_log() {
     let server = sandbox.serve(&[], &[("RUST_LOG", "debug")]).await;
 
     let typed_in_the_wrong_box = "Tr0ub4dor&3-my-real-password";
-    let response = server.login(typed_in_the_wrong_box, "sam").await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let response = server.login("sam", "correct horse battery").await;
-    assert_eq!(response.status(), StatusCode::OK);
+    let api = server.api();
+    let response = api.login_response(typed_in_the_wrong_box, "sam").await;
+    assert_eq!(response.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let response = api.login_response("sam", "correct horse battery").await;
+    assert_eq!(response.unwrap().status(), StatusCode::OK);
 
-    let log = server.stderr.lock().expect("lock").clone();
+    let log = server.stderr();
     assert!(log.contains("login failed"), "the failure is logged: {log}");
     assert!(!log.contains(typed_in_the_wrong_box), "{log}");
     assert!(!log.contains("correct horse battery"), "{log}");
-    server.stop().await;
+    server.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -417,13 +335,13 @@ async fn flush_expired_tokens_deletes_expired_refresh_tokens_and_reports_the_cou
     let nothing_yet = sandbox.run(&["flush-expired-tokens"], &[], None).await;
     let server = sandbox.serve(&[], &[("REFRESH_TTL_SECS", "1")]).await;
     for _ in 0..2 {
-        let _: TokenPair = expect_json(
-            server.login("erin", "correct horse battery").await,
-            StatusCode::OK,
-        )
-        .await;
+        let _: TokenPair = server
+            .api()
+            .login("erin", "correct horse battery")
+            .await
+            .unwrap();
     }
-    server.stop().await;
+    server.stop().await.unwrap();
     // Expiry is the behaviour under test: let both refresh tokens expire.
     tokio::time::sleep(Duration::from_millis(2_200)).await;
 

@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backend::store::Db as Store;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use rstest_reuse::apply;
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::TokenPair;
 
-use crate::helpers::{Db, PgDatabase, both_databases, claims_of, expect_json};
-use crate::process::ServerProcess;
+use testkit::ApiClient;
+
+use crate::helpers::{Db, PgDatabase, both_databases, claims_of, expect_json, start_server};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -30,24 +31,23 @@ struct Acknowledged {
 async fn a_crash_loses_nothing_that_was_acknowledged(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let (_pg, url) = match db {
-        Db::Sqlite => (None, ServerProcess::sqlite_url(dir.path())),
+        Db::Sqlite => (None, testkit::sqlite_url(dir.path())),
         Db::Postgres => {
-            let (pg, url) = PgDatabase::create().await;
+            let pg = PgDatabase::create().await.unwrap();
+            let url = pg.url().to_owned();
             (Some(pg), url)
         }
     };
-    let server = ServerProcess::start(dir.path(), &url, &[]).await;
-    let client = Client::new();
-    let base = server.url.clone();
+    let server = start_server(dir.path(), &url, &[]).await;
+    let api = server.api();
     let seen = Arc::new(Mutex::new(Acknowledged::default()));
     let mut sessions = Vec::new();
     for i in 0..4 {
         let username = format!("chain{i}");
-        register(&client, &base, &username)
+        register(&api, &username)
             .await
             .expect("set-up registration");
-        let pair: TokenPair =
-            expect_json(login(&client, &base, &username).await, StatusCode::OK).await;
+        let pair: TokenPair = expect_json(login(&api, &username).await, StatusCode::OK).await;
         let sid = claims_of(&pair.refresh)["sid"].as_str().unwrap().to_owned();
         seen.lock()
             .unwrap()
@@ -59,11 +59,11 @@ async fn a_crash_loses_nothing_that_was_acknowledged(db: Db) {
     // Load: registrations and refresh chains, until the server dies.
     let mut load = Vec::new();
     for worker in 0..4 {
-        let (client, base, seen) = (client.clone(), base.clone(), seen.clone());
+        let (api, seen) = (api.clone(), seen.clone());
         load.push(tokio::spawn(async move {
             for n in 0.. {
                 let username = format!("w{worker}n{n}");
-                match register(&client, &base, &username).await {
+                match register(&api, &username).await {
                     Ok(true) => seen.lock().unwrap().registered.push(username),
                     Ok(false) => {}
                     Err(()) => break,
@@ -72,16 +72,11 @@ async fn a_crash_loses_nothing_that_was_acknowledged(db: Db) {
         }));
     }
     for sid in sessions.clone() {
-        let (client, base, seen) = (client.clone(), base.clone(), seen.clone());
+        let (api, seen) = (api.clone(), seen.clone());
         load.push(tokio::spawn(async move {
             loop {
                 let current = seen.lock().unwrap().chains[&sid].last().unwrap().clone();
-                let Ok(response) = client
-                    .post(format!("{base}/api/token/refresh/"))
-                    .json(&json!({ "refresh": current }))
-                    .send()
-                    .await
-                else {
+                let Ok(response) = api.refresh_response(&current).await else {
                     break;
                 };
                 let Ok(pair) = response.json::<TokenPair>().await else {
@@ -103,27 +98,19 @@ async fn a_crash_loses_nothing_that_was_acknowledged(db: Db) {
     })
     .await;
 
-    server.crash().await;
+    server.crash().await.unwrap();
     for task in load {
         task.await.unwrap();
     }
-    let restarted = ServerProcess::start(dir.path(), &url, &[]).await;
-    let base = restarted.url.clone();
+    let restarted = start_server(dir.path(), &url, &[]).await;
+    let api = restarted.api();
     let seen = Arc::try_unwrap(seen).ok().unwrap().into_inner().unwrap();
 
-    let health: Value = expect_json(
-        client
-            .get(format!("{base}/api/health/"))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    let health: Value = expect_json(api.health_response().await.unwrap(), StatusCode::OK).await;
     assert_eq!(health["status"], "ok");
     for username in &seen.registered {
         assert_eq!(
-            login(&client, &base, username).await.status(),
+            login(&api, username).await.status(),
             StatusCode::OK,
             "{username} was lost"
         );
@@ -165,12 +152,7 @@ async fn a_crash_loses_nothing_that_was_acknowledged(db: Db) {
             state.len(),
             chain.len()
         );
-        let response = client
-            .post(format!("{base}/api/token/refresh/"))
-            .json(&json!({ "refresh": last }))
-            .send()
-            .await
-            .unwrap();
+        let response = api.refresh_response(last).await.unwrap();
         match state[&jti] {
             None => assert_eq!(
                 response.status(),
@@ -189,26 +171,21 @@ async fn a_crash_loses_nothing_that_was_acknowledged(db: Db) {
 }
 
 /// `Ok(true)`: 201. `Ok(false)`: answered otherwise. `Err`: no answer.
-async fn register(client: &Client, base: &str, username: &str) -> Result<bool, ()> {
-    let response = client
-        .post(format!("{base}/api/users/"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await
-        .map_err(|_| ())?;
+async fn register(api: &ApiClient, username: &str) -> Result<bool, ()> {
+    let body = shared::RegisterBody {
+        username: Some(username.to_owned()),
+        password: Some(PASSWORD.to_owned()),
+        ..Default::default()
+    };
+    let response = api.register_response(&body).await.map_err(|_| ())?;
     let created = response.status() == StatusCode::CREATED;
     // A 201 counts only once its body has arrived whole.
     let body = response.bytes().await.map_err(|_| ())?;
     Ok(created && serde_json::from_slice::<Value>(&body).is_ok())
 }
 
-async fn login(client: &Client, base: &str, username: &str) -> reqwest::Response {
-    client
-        .post(format!("{base}/api/token/"))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
+async fn login(api: &ApiClient, username: &str) -> reqwest::Response {
+    api.login_response(username, PASSWORD).await.unwrap()
 }
 
 async fn wait_until(mut done: impl FnMut() -> bool) {

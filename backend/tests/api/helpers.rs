@@ -1,17 +1,22 @@
 //! `spawn_app`: a real server on port 0 with its own database, and typed
 //! helpers for what a client does.
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use axum::extract::connect_info::MockConnectInfo;
 use backend::clock::Clock;
 use backend::{App, Settings};
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use shared::TokenPair;
-use sqlx::{Connection, Executor, PgConnection};
+use shared::{RegisterBody, TokenPair};
 use tempfile::TempDir;
+use testkit::{ApiClient, ServerProcess};
+
+pub use testkit::PgDatabase;
 
 /// Which database a test runs on: tests written `#[apply(both_databases)]`
 /// run once on each.
@@ -27,81 +32,6 @@ pub enum Db {
 #[case::sqlite(Db::Sqlite)]
 #[case::postgres(Db::Postgres)]
 pub fn both_databases(#[case] db: Db) {}
-
-/// The PostgreSQL server tests create their databases on.
-pub fn postgres_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-/// `postgres://…/name?opts` with another database name.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let server = base.rsplit_once('/').map(|(s, _)| s).unwrap_or(base);
-    format!("{server}/{name}{query}")
-}
-
-/// A throwaway PostgreSQL database, dropped when the test ends (even when it
-/// fails), so runs never collide and leave nothing behind.
-pub struct PgDatabase {
-    name: String,
-}
-
-impl PgDatabase {
-    pub async fn create() -> (PgDatabase, String) {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let name = format!(
-            "api_test_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            rand_suffix()
-        );
-        let admin_url = postgres_url();
-        let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL is not reachable at {admin_url} ({e}); set TEST_POSTGRES_URL")
-        });
-        admin
-            .execute(format!(r#"create database "{name}""#).as_str())
-            .await
-            .expect("create the test database");
-        let url = with_database(&admin_url, &name);
-        (PgDatabase { name }, url)
-    }
-}
-
-fn rand_suffix() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default()
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop runs inside the test's runtime, which cannot be blocked on:
-        // use a thread with a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async {
-                if let Ok(mut admin) = PgConnection::connect(&postgres_url()).await {
-                    let _ = admin
-                        .execute(
-                            format!(r#"drop database if exists "{name}" with (force)"#).as_str(),
-                        )
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
 
 pub struct TestApp {
     pub address: String,
@@ -127,20 +57,7 @@ pub async fn spawn_app(db: Db) -> TestApp {
 
 /// Starts a server whose settings `adjust` may change (short lifetimes, say).
 pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    if std::env::var_os("TEST_LOG").is_some() {
-        backend::telemetry::init();
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings::local(dir.path());
-    let pg = match db {
-        Db::Sqlite => None,
-        Db::Postgres => {
-            let (pg, url) = PgDatabase::create().await;
-            settings.database_url = url;
-            Some(pg)
-        }
-    };
-    adjust(&mut settings);
+    let (settings, dir, pg) = test_settings(db, adjust).await;
     let clock = Clock::movable();
     let app = App::build_with_clock(settings.clone(), clock.clone())
         .await
@@ -158,6 +75,62 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestA
         _dir: dir,
         _pg: pg,
     }
+}
+
+/// A test server's settings: a data directory of its own, and a SQLite file
+/// in it or a fresh PostgreSQL database, kept alive by the caller.
+async fn test_settings(
+    db: Db,
+    adjust: impl FnOnce(&mut Settings),
+) -> (Settings, TempDir, Option<PgDatabase>) {
+    if std::env::var_os("TEST_LOG").is_some() {
+        backend::telemetry::init();
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings::local(dir.path());
+    let pg = match db {
+        Db::Sqlite => None,
+        Db::Postgres => {
+            let pg = PgDatabase::create().await.expect("a test database");
+            settings.database_url = pg.url().to_owned();
+            Some(pg)
+        }
+    };
+    adjust(&mut settings);
+    (settings, dir, pg)
+}
+
+/// The app's router with its own database, for `oneshot` requests without a
+/// socket: bodies reqwest (built without its `stream` feature) cannot send,
+/// such as a streamed one with no length. Every request comes from
+/// 127.0.0.1.
+pub struct TestRouter {
+    pub router: axum::Router,
+    _dir: TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+pub async fn test_router(db: Db) -> TestRouter {
+    let (settings, dir, pg) = test_settings(db, |_| {}).await;
+    let app = App::build(settings).await.expect("the app builds");
+    let router = backend::app::build_router(app.state().clone())
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    TestRouter {
+        router,
+        _dir: dir,
+        _pg: pg,
+    }
+}
+
+/// `backend serve` as a process, in `dir`, on `database_url`, with `env`
+/// added to its environment.
+pub async fn start_server(dir: &Path, database_url: &str, env: &[(&str, &str)]) -> ServerProcess {
+    ServerProcess::command(env!("CARGO_BIN_EXE_backend"), dir)
+        .database_url(database_url)
+        .envs(env.iter().copied())
+        .start()
+        .await
+        .expect("the backend starts and says where it listens")
 }
 
 /// Short lifetimes for expiry tests.
@@ -182,46 +155,41 @@ impl TestApp {
         }
     }
 
+    /// The typed client of this server, sharing `client`'s connections.
+    pub fn api(&self) -> ApiClient {
+        ApiClient::with_client(&self.address, self.client.clone())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
 
     pub async fn get(&self, path: &str, access: Option<&str>) -> Response {
-        let mut request = self.client.get(self.url(path));
-        if let Some(token) = access {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("GET")
+        self.api().get(path, access).await.expect("GET")
     }
 
     pub async fn post(&self, path: &str, body: &Value, access: Option<&str>) -> Response {
-        self.send(reqwest::Method::POST, path, body, access).await
+        self.send(Method::POST, path, body, access).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value, access: Option<&str>) -> Response {
-        self.send(reqwest::Method::PATCH, path, body, access).await
+        self.send(Method::PATCH, path, body, access).await
     }
 
     pub async fn delete(&self, path: &str, access: Option<&str>) -> Response {
-        let mut request = self.client.delete(self.url(path));
-        if let Some(token) = access {
-            request = request.bearer_auth(token);
-        }
+        let request = self.api().request(Method::DELETE, path, access);
         request.send().await.expect("DELETE")
     }
 
     pub async fn send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         body: &Value,
         access: Option<&str>,
     ) -> Response {
-        let mut request = self.client.request(method, self.url(path)).json(body);
-        if let Some(token) = access {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("request")
+        let response = self.api().send_json(method, path, body, access).await;
+        response.expect("request")
     }
 
     /// Registers a new user with a unique name.
@@ -232,14 +200,14 @@ impl TestApp {
     }
 
     pub async fn register(&self, username: &str, password: &str) -> TestUser {
-        let response = self
-            .post(
-                "/api/users/",
-                &json!({"username": username, "password": password, "email": format!("{username}@example.com"),
-                        "first_name": "Sam", "last_name": "Smith"}),
-                None,
-            )
-            .await;
+        let body = RegisterBody {
+            username: Some(username.to_owned()),
+            password: Some(password.to_owned()),
+            email: Some(format!("{username}@example.com")),
+            first_name: Some("Sam".to_owned()),
+            last_name: Some("Smith".to_owned()),
+        };
+        let response = self.api().register_response(&body).await.expect("POST");
         let user: shared::User = expect_json(response, StatusCode::CREATED).await;
         TestUser {
             id: user.id,
@@ -249,19 +217,12 @@ impl TestApp {
     }
 
     pub async fn login(&self, user: &TestUser) -> TokenPair {
-        let response = self
-            .post(
-                "/api/token/",
-                &json!({"username": user.username, "password": user.password}),
-                None,
-            )
-            .await;
+        let response = self.try_login(&user.username, &user.password).await;
         expect_json(response, StatusCode::OK).await
     }
 
     pub async fn refresh(&self, refresh: &str) -> Response {
-        self.post("/api/token/refresh/", &json!({ "refresh": refresh }), None)
-            .await
+        self.api().refresh_response(refresh).await.expect("POST")
     }
 
     /// A registered user, logged in.
@@ -361,23 +322,6 @@ pub async fn expect_not_authenticated(response: Response) {
     assert_eq!(body, json!({ "detail": NOT_AUTHENTICATED }));
 }
 
-/// A response read off a raw socket: status, lower-cased headers, body.
-#[derive(Debug)]
-pub struct RawResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl RawResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 impl TestApp {
     /// `POST` of a body as it is, with the given `Content-Type` (or none).
     pub async fn post_raw(
@@ -386,7 +330,7 @@ impl TestApp {
         content_type: Option<&str>,
         body: impl Into<reqwest::Body>,
     ) -> Response {
-        let mut request = self.client.post(self.url(path)).body(body);
+        let mut request = self.api().request(Method::POST, path, None).body(body);
         if let Some(content_type) = content_type {
             request = request.header(reqwest::header::CONTENT_TYPE, content_type);
         }
@@ -395,88 +339,15 @@ impl TestApp {
 
     /// A login attempt, whatever its outcome.
     pub async fn try_login(&self, username: &str, password: &str) -> Response {
-        self.post(
-            "/api/token/",
-            &json!({"username": username, "password": password}),
-            None,
-        )
-        .await
+        let response = self.api().login_response(username, password).await;
+        response.expect("POST")
     }
 
     /// Creates a note and returns it as the API answered.
     pub async fn create_note(&self, access: &str, title: &str, body: &str) -> shared::Note {
-        let response = self
-            .post(
-                "/api/notes/",
-                &json!({"title": title, "body": body}),
-                Some(access),
-            )
-            .await;
-        expect_json(response, StatusCode::CREATED).await
+        let response = self.api().create_note_response(access, title, body).await;
+        expect_json(response.expect("POST"), StatusCode::CREATED).await
     }
-
-    /// Sends `head` (request line and headers, without the blank line) and
-    /// `body` over a fresh connection and reads the whole answer: for what
-    /// reqwest will not send, such as a chunked body.
-    pub async fn raw(&self, head: &str, body: &[u8]) -> RawResponse {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let host = self.address.trim_start_matches("http://");
-        let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
-        let mut request =
-            format!("{head}\r\nHost: {host}\r\nConnection: close\r\n\r\n").into_bytes();
-        request.extend_from_slice(body);
-        // The server may answer (and stop reading) before the body is all
-        // sent; the answer is what matters.
-        let _ = stream.write_all(&request).await;
-        let mut received = Vec::new();
-        let read =
-            tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut received)).await;
-        assert!(read.is_ok(), "no answer within 30 s");
-        parse_raw_response(&received)
-    }
-}
-
-fn parse_raw_response(bytes: &[u8]) -> RawResponse {
-    let text = String::from_utf8_lossy(bytes);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {head:?}"));
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    RawResponse {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 || after.len() < size {
-            break;
-        }
-        out.push_str(&after[..size]);
-        rest = after[size..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 impl TestApp {
@@ -528,14 +399,11 @@ impl TestApp {
         body: &Value,
         access: Option<&str>,
     ) -> Response {
-        let mut request = self
-            .client
-            .post(self.url(path))
+        let request = self
+            .api()
+            .request(Method::POST, path, access)
             .header("x-forwarded-for", client)
             .json(body);
-        if let Some(token) = access {
-            request = request.bearer_auth(token);
-        }
         request.send().await.expect("POST")
     }
 }

@@ -8,9 +8,11 @@ use reqwest::{Method, Response, StatusCode};
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
+use tower::ServiceExt;
+
 use crate::helpers::{
     Db, TestApp, assert_json_content_type, both_databases, expect_detail, expect_fields,
-    expect_json, expect_not_found, spawn_app, spawn_app_with,
+    expect_json, expect_not_found, spawn_app, spawn_app_with, test_router,
 };
 
 /// Every path of API.md, as `GET /api/` lists them.
@@ -344,52 +346,52 @@ async fn a_body_over_64_kib_with_a_content_length_is_a_json_413(db: Db) {
     );
 }
 
+/// `POST /api/users/` of `body` in chunks of `size`, with no length given
+/// (as `Transfer-Encoding: chunked` brings it), straight to the router.
+async fn post_streamed(db: Db, body: &str, size: usize) -> axum::response::Response {
+    let app = test_router(db).await;
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body
+        .as_bytes()
+        .chunks(size)
+        .map(|chunk| Ok(chunk.to_vec()))
+        .collect();
+    let request = axum::http::Request::post("/api/users/")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from_stream(futures::stream::iter(chunks)))
+        .unwrap();
+    app.router.clone().oneshot(request).await.unwrap()
+}
+
 #[apply(both_databases)]
 #[tokio::test]
 async fn a_chunked_body_over_64_kib_is_a_json_413(db: Db) {
-    let app = spawn_app(db).await;
     let body = registration_of_size(70 * 1024);
-    let mut chunked = Vec::new();
-    for chunk in body.as_bytes().chunks(8 * 1024) {
-        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-        chunked.extend_from_slice(chunk);
-        chunked.extend_from_slice(b"\r\n");
-    }
-    chunked.extend_from_slice(b"0\r\n\r\n");
 
-    let response = app
-        .raw(
-            "POST /api/users/ HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked",
-            &chunked,
-        )
-        .await;
+    let response = post_streamed(db, &body, 8 * 1024).await;
 
-    assert_eq!(response.status, 413, "{response:?}");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let content_type = response.headers().get("content-type").cloned();
     assert!(
-        response
-            .header("content-type")
-            .is_some_and(|t| t.starts_with("application/json")),
-        "{response:?}"
+        content_type
+            .as_ref()
+            .is_some_and(|t| t.as_bytes().starts_with(b"application/json")),
+        "{content_type:?}"
     );
-    let body: Value = serde_json::from_str(&response.body).expect("a JSON body");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).expect("a JSON body");
     assert!(body["detail"].is_string(), "{body}");
 }
 
 #[apply(both_databases)]
 #[tokio::test]
 async fn a_small_chunked_body_is_read_like_any_other(db: Db) {
-    let app = spawn_app(db).await;
     let body = r#"{"username": "chunky", "password": "correct horse battery"}"#;
-    let chunked = format!("{:x}\r\n{body}\r\n0\r\n\r\n", body.len());
 
-    let response = app
-        .raw(
-            "POST /api/users/ HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked",
-            chunked.as_bytes(),
-        )
-        .await;
+    let response = post_streamed(db, body, body.len()).await;
 
-    assert_eq!(response.status, 201, "{response:?}");
+    assert_eq!(response.status(), StatusCode::CREATED);
 }
 
 #[apply(both_databases)]

@@ -5,61 +5,58 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::TokenPair;
+use shared::{RegisterBody, TokenPair};
+use testkit::{ApiClient, ServerProcess};
 
-use crate::helpers::{PgDatabase, expect_json, expect_token_not_valid};
-use crate::process::ServerProcess;
+use crate::helpers::{PgDatabase, expect_json, expect_token_not_valid, start_server};
 
 struct Pair {
-    a: ServerProcess,
-    b: ServerProcess,
-    client: Client,
+    a: ApiClient,
+    b: ApiClient,
+    _servers: (ServerProcess, ServerProcess),
     _db: PgDatabase,
     _dir: tempfile::TempDir,
 }
 
 async fn two_instances(env: &[(&str, &str)]) -> Pair {
-    let (db, url) = PgDatabase::create().await;
+    let db = PgDatabase::create().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     // Started together: migrations and the secret file must survive the race.
     let (a, b) = tokio::join!(
-        ServerProcess::start(dir.path(), &url, env),
-        ServerProcess::start(dir.path(), &url, env)
+        start_server(dir.path(), db.url(), env),
+        start_server(dir.path(), db.url(), env)
     );
+    // One connection pool for both, as before.
+    let client = reqwest::Client::new();
     Pair {
-        a,
-        b,
-        client: Client::new(),
+        a: ApiClient::with_client(&a.url, client.clone()),
+        b: ApiClient::with_client(&b.url, client),
+        _servers: (a, b),
         _db: db,
         _dir: dir,
     }
 }
 
 impl Pair {
-    async fn post(&self, on: &ServerProcess, path: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(format!("{}{path}", on.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+    async fn post(&self, on: &ApiClient, path: &str, body: Value) -> reqwest::Response {
+        on.post_json(path, &body, None).await.unwrap()
     }
 
-    async fn register_and_login(&self, on: &ServerProcess, username: &str) -> TokenPair {
-        let body = json!({"username": username, "password": "correct horse battery"});
-        expect_json::<Value>(
-            self.post(on, "/api/users/", body.clone()).await,
-            StatusCode::CREATED,
-        )
-        .await;
-        expect_json(self.post(on, "/api/token/", body).await, StatusCode::OK).await
+    async fn register_and_login(&self, on: &ApiClient, username: &str) -> TokenPair {
+        let password = "correct horse battery";
+        let body = RegisterBody {
+            username: Some(username.to_owned()),
+            password: Some(password.to_owned()),
+            ..Default::default()
+        };
+        on.register(&body).await.unwrap();
+        on.login(username, password).await.unwrap()
     }
 
-    async fn refresh(&self, on: &ServerProcess, refresh: &str) -> reqwest::Response {
-        self.post(on, "/api/token/refresh/", json!({ "refresh": refresh }))
-            .await
+    async fn refresh(&self, on: &ApiClient, refresh: &str) -> reqwest::Response {
+        on.refresh_response(refresh).await.unwrap()
     }
 }
 
@@ -69,13 +66,7 @@ async fn a_session_started_on_one_instance_works_on_the_other() {
 
     let tokens = pair.register_and_login(&pair.a, "alice").await;
 
-    let me = pair
-        .client
-        .get(format!("{}/api/users/me/", pair.b.url))
-        .bearer_auth(&tokens.access)
-        .send()
-        .await
-        .unwrap();
+    let me = pair.b.me_response(&tokens.access).await.unwrap();
     let me: Value = expect_json(me, StatusCode::OK).await;
     assert_eq!(me["username"], "alice");
 }

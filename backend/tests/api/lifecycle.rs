@@ -6,10 +6,12 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::process::ServerProcess;
+use testkit::ServerProcess;
+
+use crate::helpers::start_server;
 
 async fn serve(dir: &std::path::Path) -> (ServerProcess, String) {
-    let server = ServerProcess::start(dir, &ServerProcess::sqlite_url(dir), &[]).await;
+    let server = start_server(dir, &testkit::sqlite_url(dir), &[]).await;
     let url = server.url.clone();
     (server, url)
 }
@@ -21,12 +23,9 @@ async fn sigterm_stops_the_server_cleanly() {
     let health = reqwest::get(format!("{url}/api/health/")).await.unwrap();
     assert_eq!(health.status(), reqwest::StatusCode::OK);
 
-    child.signal("-TERM");
+    child.signal("-TERM").unwrap();
 
-    let status = tokio::time::timeout(Duration::from_secs(10), child.child.wait())
-        .await
-        .expect("the server stops within 10 s")
-        .unwrap();
+    let status = child.wait(Duration::from_secs(10)).await.unwrap();
     assert!(status.success(), "{status:?}");
     assert!(
         reqwest::get(format!("{url}/api/health/")).await.is_err(),
@@ -52,15 +51,12 @@ async fn a_request_in_flight_at_sigterm_is_answered() {
     stream.write_all(request.as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    child.signal("-TERM");
+    child.signal("-TERM").unwrap();
     stream.write_all(tail.as_bytes()).await.unwrap();
 
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    let status = tokio::time::timeout(Duration::from_secs(10), child.child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = child.wait(Duration::from_secs(10)).await.unwrap();
     assert!(status.success(), "{status:?}");
 }

@@ -11,7 +11,6 @@ mod http;
 mod instances;
 mod lifecycle;
 mod notes;
-mod process;
 mod profile;
 mod sessions;
 mod tokens;
