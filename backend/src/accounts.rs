@@ -100,6 +100,33 @@ async fn insert_user(
     }
 }
 
+/// Brings usernames stored before they were NFKC-normalised (the old rules
+/// let `ｓａｍ` register) into the form logins now look up, so that those
+/// users can still log in and nobody can register `sam` beside them. A name
+/// whose normal form another user already has is left alone and logged: an
+/// operator must decide which of the two keeps it. Returns the renamed and
+/// the left-alone counts. Scans the users once per start.
+pub async fn normalize_stored_usernames(db: &Db) -> Result<(u64, u64), AccountError> {
+    let (mut renamed, mut clashes) = (0, 0);
+    for (id, stored) in users::usernames(&db.pool).await? {
+        let normal = crate::domain::username::normalize(&stored);
+        if normal == stored {
+            continue;
+        }
+        if users::rename(&db.pool, id, &normal).await? {
+            tracing::warn!(user_id = id, "stored username normalised to NFKC");
+            renamed += 1;
+        } else {
+            tracing::warn!(
+                user_id = id,
+                "stored username is not in NFKC form, and its NFKC form belongs to another user"
+            );
+            clashes += 1;
+        }
+    }
+    Ok((renamed, clashes))
+}
+
 /// The demo accounts that `serve --demo` makes sure exist.
 pub const DEMO_USERS: [(&str, &str, &str, &str); 2] = [
     ("user1", "password1", "Sam", "Smith"),
@@ -129,4 +156,39 @@ pub async fn ensure_demo_users(db: &Db) -> Result<Vec<&'static str>, AccountErro
         }
     }
     Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn insert_raw(db: &Db, username: &str) {
+        sqlx::query("insert into users (username, password_hash, date_joined) values ($1, 'x', 0)")
+            .bind(username)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn usernames_stored_before_normalisation_are_normalised_unless_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/app.db", dir.path().display()))
+            .await
+            .unwrap();
+        insert_raw(&db, "\u{ff53}\u{ff41}\u{ff4d}").await; // ｓａｍ
+        insert_raw(&db, "tim").await;
+        insert_raw(&db, "\u{ff54}\u{ff49}\u{ff4d}").await; // ｔｉｍ, taken as tim
+
+        assert_eq!(normalize_stored_usernames(&db).await.unwrap(), (1, 1));
+
+        let names: Vec<String> = users::usernames(&db.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        assert_eq!(names, ["sam", "tim", "\u{ff54}\u{ff49}\u{ff4d}"]);
+        assert_eq!(normalize_stored_usernames(&db).await.unwrap(), (0, 1));
+    }
 }

@@ -47,6 +47,7 @@ impl App {
     /// [`App::build`] with another clock: tests move theirs.
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<App> {
         let db = Db::connect(&settings.database_url).await?;
+        crate::accounts::normalize_stored_usernames(&db).await?;
         let keys = SigningKeys::load(&settings.signing)?;
         let jwt = Jwt::new(keys, settings.tokens.clone());
         tokio::task::spawn_blocking(password::warm_up).await?;

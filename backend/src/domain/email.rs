@@ -39,11 +39,13 @@ fn is_valid(email: &str) -> bool {
 }
 
 /// `[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(\.[…]+)*`, case-insensitive. Python's
-/// case-insensitive `A-Z` also matches `ſ` (U+017F) and the Kelvin sign
-/// (U+212A), which fold to `s` and `k`.
+/// case-insensitive `A-Z` also matches `ſ` (U+017F), the Kelvin sign
+/// (U+212A), `ı` (U+0131) and `İ` (U+0130), whose case partners are ASCII.
 fn is_dot_atom(user: &str) -> bool {
     let atext = |c: char| {
-        c.is_ascii_alphanumeric() || "-!#$%&'*+/=?^_`{}|~".contains(c) || c == 'ſ' || c == 'K'
+        c.is_ascii_alphanumeric()
+            || "-!#$%&'*+/=?^_`{}|~".contains(c)
+            || matches!(c, 'ſ' | 'K' | 'ı' | 'İ')
     };
     !user.is_empty()
         && user
@@ -104,8 +106,11 @@ fn is_address_literal(domain: &str) -> bool {
     domain
         .strip_prefix('[')
         .and_then(|d| d.strip_suffix(']'))
+        // Django refuses IPv6 text longer than 39 characters (its
+        // `is_valid_ipv6_address`), even where the address itself is valid.
         .filter(|ip| {
             !ip.is_empty()
+                && (!ip.contains(':') || ip.len() <= 39)
                 && ip
                     .chars()
                     .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
@@ -147,6 +152,10 @@ mod tests {
             "sam@sub.sub.example.museum",
             "SAM@EXAMPLE.COM",
             "ſam@example.com",
+            "ı@example.com",
+            "İ@example.com",
+            "sam@[::ffff:255.255.255.255]",
+            "sam@[1:2:3:4:5:6:7:8]",
         ];
         let refused = [
             r#""><script>@x.yz"#,
@@ -181,6 +190,7 @@ mod tests {
             "sam@[1.2.3.4",
             "sam@localhost.",
             "sam@exa..mple.com",
+            "sam@[0000:0000:0000:0000:0000:ffff:255.255.255.255]",
         ];
         for email in accepted {
             assert!(is_valid(email), "{email:?} was refused");

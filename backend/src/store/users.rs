@@ -188,6 +188,31 @@ pub async fn set_password_hash<'e>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Every user's id and username, for the start-up check of stored names.
+pub async fn usernames<'e>(db: impl Executor<'e>) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("select id, username from users order by id")
+        .fetch_all(db)
+        .await
+}
+
+/// Renames a user; `false` if the name is taken (the unique index says so).
+pub async fn rename<'e>(
+    db: impl Executor<'e>,
+    id: i64,
+    username: &str,
+) -> Result<bool, sqlx::Error> {
+    match sqlx::query("update users set username = $2 where id = $1")
+        .bind(id)
+        .bind(username)
+        .execute(db)
+        .await
+    {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        Err(e) if crate::error::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Changes the given profile fields and leaves the others alone.
 pub async fn update_profile<'e>(
     db: impl Executor<'e>,

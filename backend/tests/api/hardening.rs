@@ -568,3 +568,51 @@ async fn emails_are_checked_as_django_checks_them(db: Db) {
     let profile: Value = expect_json(ok, StatusCode::OK).await;
     assert_eq!(profile["email"], "sam@exämple.com");
 }
+
+/// The lock behind "a password change ends the sessions racing it", shown
+/// step by step rather than by chance: while a token is being stored under
+/// the user row's lock, the change waits; once it commits, the change sees
+/// the token and revokes it.
+#[apply(both_databases)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_password_change_waits_for_a_token_being_stored_and_revokes_it(db: Db) {
+    use backend::auth::{password, session};
+    use backend::store::tokens::{self, NewRefreshToken, TokenState};
+    use backend::store::users;
+    let app = spawn_app(db).await;
+    let (user, _) = app.logged_in().await;
+    let server = backend::App::build(app.settings.clone()).await.unwrap();
+    let state = server.state().clone();
+    let hash = password::hash("another fine secret".into()).await.unwrap();
+
+    let mut storing = state.db.begin_write().await.unwrap();
+    let owner = users::token_owner(&mut *storing, user.id, state.db.share_lock())
+        .await
+        .unwrap();
+    assert!(owner.is_some_and(|o| o.active));
+    let change = tokio::spawn({
+        let state = state.clone();
+        async move { session::change_password(&state, user.id, &hash).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !change.is_finished(),
+        "the change waits for the token's transaction"
+    );
+    let now = state.clock.now();
+    let token = NewRefreshToken {
+        jti: "racer",
+        user_id: user.id,
+        sid: "racing-session",
+        created_at: now,
+        expires_at: now + Duration::from_secs(3600),
+    };
+    tokens::insert(&mut *storing, &token).await.unwrap();
+    storing.commit().await.unwrap();
+
+    change.await.unwrap().unwrap();
+    assert_eq!(
+        tokens::state(&state.db.pool, "racer").await.unwrap(),
+        TokenState::Revoked
+    );
+}
