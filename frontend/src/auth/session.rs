@@ -17,9 +17,7 @@ use shared::TokenPair;
 
 use super::context::{Auth, AuthState, LogoutReason};
 use super::storage;
-use super::token::{
-    Backoff, already_stored, answers_current_session, may_be_a_lost_race, needs_refresh,
-};
+use super::token::{Backoff, answers_current_session, may_be_a_lost_race, needs_refresh};
 use crate::api::client::{self, Authorize};
 use crate::api::error::Error;
 
@@ -133,15 +131,6 @@ impl Auth {
                 // Without rotation the answer is the access token alone.
                 let pair = answer.into_pair(&sent.refresh);
                 let stored = storage::load();
-                if already_stored(&pair, stored.as_ref()) {
-                    // Another tab's refresh of the same token was answered
-                    // first: inside the reuse grace the server hands every
-                    // retry the session's current token, and that tab
-                    // stored it. The session goes on; keep what is stored.
-                    if let Some(stored) = stored.as_ref().filter(|s| self.adopt(s)) {
-                        return Ok(stored.clone());
-                    }
-                }
                 if !answers_current_session(&sent, stored.as_ref()) {
                     // The session was ended (or replaced by a new login)
                     // while the refresh was on its way: storing this pair

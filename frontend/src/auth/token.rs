@@ -37,12 +37,6 @@ pub fn answers_current_session(sent: &TokenPair, stored: Option<&TokenPair>) -> 
     stored.is_some_and(|stored| stored.refresh == sent.refresh)
 }
 
-/// Whether `answer`'s refresh token is the one already in storage: another
-/// tab refreshed the same session and got (and stored) the same answer.
-pub fn already_stored(answer: &TokenPair, stored: Option<&TokenPair>) -> bool {
-    stored.is_some_and(|stored| stored.refresh == answer.refresh)
-}
-
 /// The reason the API gives for a refresh token that was already used.
 const BLACKLISTED: &str = "Token is blacklisted";
 
@@ -163,14 +157,6 @@ mod tests {
         assert!(!answers_current_session(&sent, None));
         // Logged out and in again (here or in another tab).
         assert!(!answers_current_session(&sent, Some(&pair("r2"))));
-    }
-
-    #[test]
-    fn an_answer_another_tab_stored_first_is_the_session_going_on() {
-        let answer = pair("r2");
-        assert!(already_stored(&answer, Some(&pair("r2"))));
-        assert!(!already_stored(&answer, Some(&pair("r3"))));
-        assert!(!already_stored(&answer, None));
     }
 
     #[test]
