@@ -12,7 +12,7 @@ use crate::auth::refresh::start_refresh_timer;
 use crate::components::header::Header;
 use crate::pages::{
     home::HomePage, login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
-    register::RegisterPage,
+    register::RegisterPage, sessions::SessionsPage,
 };
 use crate::routes::{Page, login_after_expiry, login_with_next};
 
@@ -28,6 +28,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFoundPage /> }>
                     <Route path=path!("/") view=|| view! { <Private><HomePage /></Private> } />
                     <Route path=path!("/profile") view=|| view! { <Private><ProfilePage /></Private> } />
+                    <Route path=path!("/sessions") view=|| view! { <Private><SessionsPage /></Private> } />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/register") view=RegisterPage />
                 </Routes>

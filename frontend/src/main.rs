@@ -27,6 +27,7 @@ mod pages {
     pub mod not_found;
     pub mod profile;
     pub mod register;
+    pub mod sessions;
 }
 
 mod components {
@@ -34,6 +35,9 @@ mod components {
     pub mod form;
     pub mod header;
     pub mod note_list;
+    pub mod session_table;
+    pub mod time_ago;
+    pub mod user_agent;
 }
 
 fn main() {

@@ -9,6 +9,7 @@ pub enum Page {
     Login,
     Register,
     Profile,
+    Sessions,
 }
 
 impl Page {
@@ -18,6 +19,7 @@ impl Page {
             Page::Login => "/login",
             Page::Register => "/register",
             Page::Profile => "/profile",
+            Page::Sessions => "/sessions",
         }
     }
 }

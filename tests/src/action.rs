@@ -143,3 +143,11 @@ pub fn access_claims(token: &str) -> Result<AccessClaims> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload)?;
     Ok(serde_json::from_slice(&bytes)?)
 }
+
+/// The session (`sid`) of the pair this browser keeps now.
+pub async fn stored_session(client: &Client) -> Result<String> {
+    let pair = stored_tokens(client).await?.context("logged in")?;
+    access_claims(&pair.access)?
+        .sid
+        .context("the access token names no session")
+}

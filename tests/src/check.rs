@@ -114,3 +114,14 @@ pub async fn disabled(client: &Client, target: &Target, disabled: bool) -> Resul
     )
     .await
 }
+
+/// Waits until the page shows exactly `n` of `target` (e.g. session rows).
+pub async fn sees_exactly(client: &Client, target: &Target, n: usize) -> Result<()> {
+    let mut last = 0;
+    until(&format!("{n} of {}", target.what), PATIENCE, async || {
+        last = client.find_all(target.locator()).await?.len();
+        Ok(last == n)
+    })
+    .await
+    .with_context(|| format!("{last} of {} shown", target.what))
+}

@@ -139,6 +139,38 @@ pub fn button(name: &str) -> Target {
     )
 }
 
+/// Every row of the sessions table (`<tr data-session-id>`).
+pub fn session_rows() -> Target {
+    css("tr[data-session-id]", "a session row")
+}
+
+/// The row of the session `id`.
+pub fn session_row(id: &str) -> Target {
+    css(
+        format!("tr[data-session-id='{id}']"),
+        format!("the row of session {id}"),
+    )
+}
+
+/// The row marked `This device`.
+pub fn this_device_row() -> Target {
+    xpath(
+        "//tr[@data-session-id][.//*[normalize-space(.)='This device']]",
+        "the row marked `This device`",
+    )
+}
+
+/// The `Log out` button in the row of the session `id`.
+pub fn session_log_out(id: &str) -> Target {
+    xpath(
+        format!(
+            "//tr[@data-session-id={}]//button[normalize-space(.)='Log out']",
+            literal(id)
+        ),
+        format!("the Log out button of session {id}"),
+    )
+}
+
 /// `text` as an XPath string literal, whatever quotes it holds.
 fn literal(text: &str) -> String {
     if !text.contains('\'') {

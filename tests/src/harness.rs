@@ -1,23 +1,23 @@
 //! One journey's world: the frontend built once per run, a backend on a
 //! random port with a fresh SQLite file, and a headless Chromium of its own.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use backend::{App, Settings};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use futures::FutureExt;
-use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use shared::{RegisterBody, TokenPair};
 use tempfile::TempDir;
 use testkit::ApiClient;
+
+use crate::browser::{Browser, ChromeDriver};
 
 /// The workspace root (this crate is `tests/`).
 pub fn repo_root() -> &'static Path {
@@ -186,6 +186,17 @@ impl Journey {
             .context("revoking a refresh token failed")
     }
 
+    /// A second browser of its own (its own chromedriver and profile, so
+    /// its own storage), as another device of the same user is.
+    pub async fn another_browser(&self) -> Result<Browser> {
+        let driver = ChromeDriver::start()?;
+        let client = driver.connect().await?;
+        Ok(Browser {
+            client,
+            _driver: driver,
+        })
+    }
+
     /// Runs one journey; if it fails (error or panic), saves a screenshot
     /// named after it into `target/e2e-screenshots/` before failing the test.
     pub async fn run(self, name: &str, body: impl AsyncFnOnce(&Journey) -> Result<()>) {
@@ -224,91 +235,7 @@ pub async fn save_screenshot(client: &Client, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Debian's chromedriver in a process group of its own, so that dropping it
-/// kills the driver and every Chromium process it started.
-struct ChromeDriver {
-    child: Child,
-    port: u16,
-    _profile: TempDir,
-}
-
-impl ChromeDriver {
-    fn start() -> Result<Self> {
-        use std::os::unix::process::CommandExt;
-
-        let port = free_port()?;
-        let mut child = Command::new(
-            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
-        )
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .context("starting chromedriver (install it with scripts/tools.sh)")?;
-        // chromedriver says when it listens: wait for that line, not a delay.
-        let stdout = child.stdout.take().context("chromedriver stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .any(|line| line.contains("started successfully"));
-        if !ready {
-            let _ = child.kill();
-            bail!("chromedriver exited before it was ready");
-        }
-        // Keep draining its output so that it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Ok(Self {
-            child,
-            port,
-            _profile: TempDir::new()?,
-        })
-    }
-
-    async fn connect(&self) -> Result<Client> {
-        let args = [
-            "--headless=new".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--disable-sync".to_owned(),
-            "--disable-quic".to_owned(),
-            "--no-first-run".to_owned(),
-            "--window-size=1024,768".to_owned(),
-            format!("--user-data-dir={}", self._profile.path().display()),
-        ];
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": args,
-            }),
-        );
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .context("connecting to chromedriver")?;
-        Ok(client)
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
     Empty, ErrorBody, FieldErrors, LoginBody, Note, NoteBody, Profile, ProfilePatch, RefreshAnswer,
-    RefreshBody, RegisterBody, SetPasswordBody, TokenPair, User,
+    RefreshBody, RegisterBody, SessionInfo, SetPasswordBody, TokenPair, User,
 };
 
 use super::error::{ApiErrorBody, Error};
@@ -130,6 +130,24 @@ impl<A: Authorize> AuthedApi<A> {
     pub async fn delete_note(self, id: i64) -> Result<(), Error> {
         let path = format!("/notes/{id}/");
         into_empty(self.request(Method::DELETE, &path, None).await?).await
+    }
+
+    /// `GET /api/sessions/`: the user's live sessions, newest first.
+    pub async fn sessions(self) -> Result<Vec<SessionInfo>, Error> {
+        into_json(self.request(Method::GET, "/sessions/", None).await?).await
+    }
+
+    /// `DELETE /api/sessions/{id}/`: that session's refresh token is refused
+    /// from now on.
+    pub async fn end_session(self, id: &str) -> Result<(), Error> {
+        let id: String = js_sys::encode_uri_component(id).into();
+        let path = format!("/sessions/{id}/");
+        into_empty(self.request(Method::DELETE, &path, None).await?).await
+    }
+
+    /// `DELETE /api/sessions/`: every session but this one ends.
+    pub async fn end_other_sessions(self) -> Result<(), Error> {
+        into_empty(self.request(Method::DELETE, "/sessions/", None).await?).await
     }
 
     async fn request(

@@ -131,7 +131,7 @@ impl Auth {
                 // Without rotation the answer is the access token alone.
                 let pair = answer.into_pair(&sent.refresh);
                 let stored = storage::load();
-                if !answers_current_session(&sent, stored.as_ref()) {
+                if !answers_current_session(&sent, &pair, stored.as_ref()) {
                     // The session was ended (or replaced by a new login)
                     // while the refresh was on its way: storing this pair
                     // would bring the old session back here and, through the
@@ -161,10 +161,14 @@ impl Auth {
                 body,
             }) => {
                 // Before treating the refusal as the end of the session: two
-                // tabs may have sent the same refresh token at once. The
-                // server rotated it for the other tab and refuses it here, and
-                // the winner's new pair lands in storage a moment later. Only
-                // a used token can mean that; an expired one ends at once.
+                // tabs may have sent the same refresh token at once. This
+                // server answers every one of them inside the reuse grace with
+                // the same pair, but one without that rule (simplejwt, or this
+                // one before it) rotates it for the other tab and refuses it
+                // here, and the winner's new pair lands in storage a moment
+                // later. Only a used token can mean that; an expired one ends
+                // at once. A session ended elsewhere is refused the same way,
+                // so it waits too before the login page shows.
                 let attempts = if may_be_a_lost_race(&body) {
                     ADOPT_ATTEMPTS
                 } else {

@@ -29,12 +29,19 @@ pub fn needs_refresh(claims: &AccessClaims, now: f64) -> bool {
     (claims.exp as f64) - now < margin
 }
 
-/// Whether a refresh answer belongs to the session still stored: the refresh
-/// token that was `sent` is still the stored one. If storage was cleared (a
-/// logout, here or in another tab) or holds another pair (a new login), the
-/// answer is stale and must not be stored.
-pub fn answers_current_session(sent: &TokenPair, stored: Option<&TokenPair>) -> bool {
-    stored.is_some_and(|stored| stored.refresh == sent.refresh)
+/// Whether a refresh `answer` belongs to the session still stored: the
+/// refresh token that was `sent` is still the stored one, or storage already
+/// holds the answer's refresh token (tabs that raced with one token all get
+/// the same pair inside the reuse grace, API.md "A refresh retried inside
+/// the grace gets the same answer", and the first one stored it). If storage
+/// was cleared (a logout, here or in another tab) or holds another pair (a
+/// new login), the answer is stale and must not be stored.
+pub fn answers_current_session(
+    sent: &TokenPair,
+    answer: &TokenPair,
+    stored: Option<&TokenPair>,
+) -> bool {
+    stored.is_some_and(|stored| stored.refresh == sent.refresh || stored.refresh == answer.refresh)
 }
 
 /// The reason the API gives for a refresh token that was already used.
@@ -152,11 +159,19 @@ mod tests {
     #[test]
     fn a_refresh_answer_is_kept_only_while_the_sent_token_is_still_stored() {
         let sent = pair("r1");
-        assert!(answers_current_session(&sent, Some(&pair("r1"))));
+        let answer = pair("r2");
+        assert!(answers_current_session(&sent, &answer, Some(&pair("r1"))));
         // Logged out while the refresh was on its way.
-        assert!(!answers_current_session(&sent, None));
+        assert!(!answers_current_session(&sent, &answer, None));
         // Logged out and in again (here or in another tab).
-        assert!(!answers_current_session(&sent, Some(&pair("r2"))));
+        assert!(!answers_current_session(&sent, &answer, Some(&pair("r3"))));
+    }
+
+    #[test]
+    fn a_racing_tab_that_stored_the_same_answer_first_is_the_same_session() {
+        let sent = pair("r1");
+        let answer = pair("r2");
+        assert!(answers_current_session(&sent, &answer, Some(&pair("r2"))));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The header on every page: `Home`, and `Login` or `Hello <username>!` with
-//! `Logout`.
+//! `Profile`, `Sessions` and `Logout`.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -21,6 +21,7 @@ pub fn Header(
             <span class="user-menu">
                 <span class="greeting">{format!("Hello {name}!")}</span>
                 <A href=Page::Profile.path()>"Profile"</A>
+                <A href=Page::Sessions.path()>"Sessions"</A>
                 <button type="button" class="button secondary" on:click=move |_| on_logout.run(())>
                     "Logout"
                 </button>

@@ -4,6 +4,10 @@
 use anyhow::Result;
 use e2e::harness::{save_screenshot, screenshot_dir};
 use e2e::{Journey, TestUser, action, check, find};
+use serde_json::json;
+
+const PHONE_AGENT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) \
+    AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 
 const SIZES: [(&str, u32, u32); 2] = [("desktop", 1280, 860), ("phone", 390, 844)];
 
@@ -80,6 +84,23 @@ async fn every_page_at_desktop_and_phone_width() {
             })
             .await?;
             shoot(j, "profile").await?;
+
+            // Another device of the same user, for a second row.
+            let phone = j
+                .http
+                .post(j.url("/api/token/"))
+                .header("User-Agent", PHONE_AGENT)
+                .json(&json!({"username": user.username, "password": user.password}))
+                .send()
+                .await?;
+            anyhow::ensure!(
+                phone.status() == 200,
+                "the phone's login: {}",
+                phone.status()
+            );
+            action::click(client, &find::header_link("Sessions")).await?;
+            check::sees_exactly(client, &find::session_rows(), 2).await?;
+            shoot(j, "sessions").await?;
 
             action::open(j, "/no/such/page").await?;
             check::sees(client, &find::text("Page not found")).await?;
