@@ -8,11 +8,10 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result};
 use backend::{App, Settings};
 use fantoccini::Client;
 use futures::FutureExt;
-use serde_json::json;
 use shared::{RegisterBody, TokenPair};
 use tempfile::TempDir;
 use testkit::ApiClient;
