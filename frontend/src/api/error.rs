@@ -26,6 +26,15 @@ pub enum ApiErrorBody {
     Unreadable,
 }
 
+impl Error {
+    /// Whether the server answered: the request may have changed something
+    /// (or found it already changed), so what the page shows is worth
+    /// reloading.
+    pub fn reached_server(&self) -> bool {
+        !matches!(self, Error::Network(_))
+    }
+}
+
 impl From<gloo_net::Error> for Error {
     fn from(error: gloo_net::Error) -> Self {
         Error::Network(error)

@@ -16,24 +16,29 @@ const CLOCK_EVERY_MS: u32 = 30_000;
 pub fn SessionsPage() -> impl IntoView {
     let api = use_auth().api();
 
+    // Bumped whenever an ending reached the server, done or refused (a 404:
+    // the session had already gone), so that the list shows what is true
+    // now. Unreached, the list stays as it was, under the error.
+    let changed = RwSignal::new(0u32);
     let end = Action::new_local(move |id: &String| {
         let id = id.clone();
         async move {
-            api.end_session(&id)
-                .await
-                .map_err(|e| FormErrors::from_error(&e, &[]))
+            let result = api.end_session(&id).await;
+            if result.as_ref().err().is_none_or(|e| e.reached_server()) {
+                changed.update(|n| *n += 1);
+            }
+            result.map_err(|e| FormErrors::from_error(&e, &[]))
         }
     });
     let end_others = Action::new_local(move |(): &()| async move {
-        api.end_other_sessions()
-            .await
-            .map_err(|e| FormErrors::from_error(&e, &[]))
+        let result = api.end_other_sessions().await;
+        if result.as_ref().err().is_none_or(|e| e.reached_server()) {
+            changed.update(|n| *n += 1);
+        }
+        result.map_err(|e| FormErrors::from_error(&e, &[]))
     });
-    // Ending sessions reloads the list, failed or not: a 404 means the
-    // session had already gone, and the list shows that.
     let sessions = LocalResource::new(move || {
-        end.version().track();
-        end_others.version().track();
+        changed.track();
         async move { api.sessions().await.map_err(|e| e.to_string()) }
     });
 

@@ -22,6 +22,7 @@ mod reread_storage;
 mod retry;
 mod session_end;
 mod session_expired_reload;
+mod sessions_errors;
 mod sessions_log_out_others;
 mod sessions_two_browsers;
 mod single_flight;
