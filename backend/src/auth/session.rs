@@ -323,6 +323,10 @@ pub async fn list(state: &AppState, user_id: i64) -> ApiResult<Vec<SessionRow>> 
 /// sessions is refused from now on; someone else's session is not found.
 pub async fn end(state: &AppState, user_id: i64, sid: &str) -> ApiResult<()> {
     let mut tx = state.db.begin_write().await?;
+    // As a password change does: a rotation of this session racing the end
+    // either commits first (and its token is revoked below) or waits and
+    // finds its token revoked.
+    users::hold_token_writes(&mut *tx, user_id).await?;
     if !sessions::belongs_to(&mut *tx, sid, user_id).await? {
         return Err(ApiError::NotFound);
     }
@@ -334,8 +338,11 @@ pub async fn end(state: &AppState, user_id: i64, sid: &str) -> ApiResult<()> {
 
 /// `DELETE /api/sessions/`: every session of the user but `current`.
 pub async fn end_others(state: &AppState, user_id: i64, current: &str) -> ApiResult<()> {
+    let mut tx = state.db.begin_write().await?;
+    users::hold_token_writes(&mut *tx, user_id).await?;
     let now = state.clock.now();
-    let revoked = tokens::revoke_user_except(&state.db.pool, user_id, current, now).await?;
+    let revoked = tokens::revoke_user_except(&mut *tx, user_id, current, now).await?;
+    tx.commit().await?;
     tracing::info!(user_id, revoked, "other sessions ended by their user");
     Ok(())
 }

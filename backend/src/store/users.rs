@@ -169,6 +169,17 @@ pub async fn token_owner<'e>(
     }))
 }
 
+/// Takes the user row's lock against token writes without changing
+/// anything, for revocations that must see every token racing them (see
+/// `token_owner`): ending a session, or all others.
+pub async fn hold_token_writes<'e>(db: impl Executor<'e>, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set credentials_version = credentials_version where id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// A new password: the hash changes and the credentials version moves on,
 /// so that logins which verified the old password store no token.
 #[tracing::instrument(skip_all, fields(id))]

@@ -191,3 +191,62 @@ async fn logging_out_all_other_sessions_keeps_the_current_one(db: Db) {
     expect_json::<TokenPair>(app.refresh(&here.refresh).await, StatusCode::OK).await;
     expect_json::<TokenPair>(app.refresh(&stranger.refresh).await, StatusCode::OK).await;
 }
+
+/// Ending sessions while they rotate in a loop: once the DELETE has
+/// answered, no token the loops were handed works (the revocation orders
+/// itself against token writes as a password change does).
+#[apply(both_databases)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sessions_ended_while_rotating_stay_ended(db: Db) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let app = spawn_app_with(db, behind_proxy).await;
+    let user = app.new_user().await;
+    let here = login_as(&app, &user, "198.51.100.1", "Here").await;
+    let mut rotating = Vec::new();
+    for i in 0..4 {
+        rotating.push(login_as(&app, &user, &format!("198.51.100.{}", i + 2), "Other").await);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let handed_out = Arc::new(Mutex::new(Vec::<String>::new()));
+    let loops = rotating.iter().map(|pair| {
+        let (app, stop, handed_out) = (&app, stop.clone(), handed_out.clone());
+        let mut current = pair.refresh.clone();
+        async move {
+            while !stop.load(Ordering::SeqCst) {
+                let response = app.refresh(&current).await;
+                if response.status() != StatusCode::OK {
+                    break;
+                }
+                let next: TokenPair = response.json().await.unwrap();
+                handed_out.lock().unwrap().push(next.refresh.clone());
+                current = next.refresh;
+            }
+        }
+    });
+    let end = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let one = app
+            .delete(
+                &format!("/api/sessions/{}/", sid(&rotating[0])),
+                Some(&here.access),
+            )
+            .await;
+        assert_eq!(one.status(), StatusCode::NO_CONTENT);
+        let others = app.delete("/api/sessions/", Some(&here.access)).await;
+        assert_eq!(others.status(), StatusCode::NO_CONTENT);
+        stop.store(true, Ordering::SeqCst);
+    };
+    tokio::join!(futures::future::join_all(loops), end);
+
+    let tokens = handed_out.lock().unwrap().clone();
+    assert!(
+        tokens.len() > 4,
+        "the loops made progress: {}",
+        tokens.len()
+    );
+    for token in tokens {
+        assert_eq!(app.refresh(&token).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(sessions(&app, &here.access).await.len(), 1);
+}
