@@ -55,9 +55,7 @@ async fn of_200_simultaneous_wrong_guesses_at_most_the_limit_are_checked(db: Db)
 async fn the_throttle_counts_concurrent_attempts_in_one_step(db: Db) {
     use backend::store::throttle::{self, Bucket};
     let app = spawn_app(db).await;
-    let store = backend::store::Db::connect(&app.settings.database_url)
-        .await
-        .unwrap();
+    let store = app.db().await;
     let bucket = Bucket {
         kind: "login",
         client: "198.51.100.1",

@@ -354,29 +354,28 @@ impl TestApp {
     /// Runs SQL on the server's database, as an operator would (to
     /// deactivate or delete a user, say).
     pub async fn sql(&self, statement: &str) {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&self.settings.database_url)
-            .await
-            .expect("connect to the test database");
+        let db = self.db().await;
         sqlx::query(statement)
-            .execute(&pool)
+            .execute(&db.pool)
             .await
             .expect("the statement runs");
-        pool.close().await;
     }
 
     /// The one number a query answers (`select count(*) …`).
     pub async fn count(&self, query: &str) -> i64 {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&self.settings.database_url)
-            .await
-            .expect("connect to the test database");
+        let db = self.db().await;
         let (n,): (i64,) = sqlx::query_as(query)
-            .fetch_one(&pool)
+            .fetch_one(&db.pool)
             .await
             .expect("the query runs");
-        pool.close().await;
         n
+    }
+
+    /// The server's database, opened as the server opens it.
+    pub async fn db(&self) -> backend::store::Db {
+        backend::store::Db::connect(&self.settings.database_url)
+            .await
+            .expect("connect to the test database")
     }
 
     /// A login attempt that a trusted proxy forwards for `client` (the
