@@ -1,42 +1,70 @@
-//! Creating accounts, for the register endpoint, the CLI and the demo users.
+//! Accounts: creating them (the register endpoint, the CLI, the demo
+//! users), changing their profile fields, deleting them.
 
 use crate::auth::hash_queue::Admitted;
+use crate::auth::jwt::reason;
 use crate::auth::{password, rate_limit};
 use crate::clock::{Clock, Timestamp};
-use crate::domain::NewUser;
+use crate::config::LoginField;
+use crate::domain::{Email, NewUser, PersonName, collect};
 use crate::error::{ApiError, is_unique_violation};
 use crate::extract::ClientAddr;
 use crate::state::AppState;
-use crate::store::Db;
 use crate::store::users::{self, NewUserRow, UserRow};
+use crate::store::{Db, Tx};
 use shared::FieldErrors;
 
 /// A registration over HTTP from `client`, counted against the address's
 /// hourly limit before anything else, a taken username included: each
 /// answer tells whether a username exists, so asking is limited too. A
 /// taken username is answered before the password is hashed.
+///
+/// With `LOGIN_FIELD=email` the email must be unused, ignoring case, and a
+/// clash is reported on `email`, the only name the client sent.
 pub async fn create_user_from(
     state: &AppState,
     client: &ClientAddr,
     user: NewUser,
 ) -> Result<UserRow, ApiError> {
+    let by_email = state.settings.login_field == LoginField::Email;
     let key = client.key();
     let max = state.settings.register_max_per_address;
     rate_limit::reserve_registration(&state.db, max, &key, state.clock.now()).await?;
-    if users::exists(&state.db.pool, user.username.as_str()).await? {
-        return Err(AccountError::UsernameTaken.into());
+    let taken = if by_email {
+        users::email_taken(&state.db.pool, user.email.as_str(), None).await?
+            || users::exists(&state.db.pool, user.username.as_str()).await?
+    } else {
+        users::exists(&state.db.pool, user.username.as_str()).await?
+    };
+    let taken_error = || -> ApiError {
+        if by_email {
+            AccountError::EmailTaken.into()
+        } else {
+            AccountError::UsernameTaken.into()
+        }
+    };
+    if taken {
+        return Err(taken_error());
     }
     let place = crate::auth::session::admit(state, &key).await?;
-    Ok(insert_user(&state.db, user, Some(place), state.clock.now()).await?)
+    match insert_user(&state.db, user, Some(place), state.clock.now(), by_email).await {
+        Err(AccountError::UsernameTaken | AccountError::EmailTaken) => Err(taken_error()),
+        other => Ok(other?),
+    }
 }
 
 pub const USERNAME_TAKEN: &str = "A user with that username already exists.";
+/// Django's unique-field message for a user model whose email is unique.
+pub const EMAIL_TAKEN: &str = "user with this email address already exists.";
 
 /// Why an account was not created.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     #[error("A user with that username already exists.")]
     UsernameTaken,
+    /// `LOGIN_FIELD=email`: another account has this email.
+    #[error("user with this email address already exists.")]
+    EmailTaken,
     /// Fields that are missing or invalid, each with djoser's words.
     #[error("{}", describe_fields(.0))]
     Invalid(FieldErrors),
@@ -54,6 +82,7 @@ impl From<AccountError> for ApiError {
     fn from(err: AccountError) -> Self {
         match err {
             AccountError::UsernameTaken => ApiError::field("username", USERNAME_TAKEN),
+            AccountError::EmailTaken => ApiError::field("email", EMAIL_TAKEN),
             AccountError::Invalid(errors) => ApiError::Fields(errors),
             AccountError::Internal(e) => ApiError::Internal(e),
         }
@@ -73,14 +102,17 @@ fn describe_fields(errors: &FieldErrors) -> String {
 /// Hashes the password and inserts the user. A taken username is a field
 /// error, also when two registrations race for it (the unique index decides).
 pub async fn create_user(db: &Db, user: NewUser) -> Result<UserRow, AccountError> {
-    insert_user(db, user, None, Clock::system().now()).await
+    insert_user(db, user, None, Clock::system().now(), false).await
 }
 
+/// With `unique_email`, the email is claimed under its lock (`Db::lock_key`)
+/// so that two registrations racing for one address cannot both win.
 async fn insert_user(
     db: &Db,
     user: NewUser,
     place: Option<Admitted>,
     now: Timestamp,
+    unique_email: bool,
 ) -> Result<UserRow, AccountError> {
     let hash = password::hash_in(place, user.password.expose().to_owned()).await?;
     let row = NewUserRow {
@@ -90,14 +122,90 @@ async fn insert_user(
         last_name: user.last_name.as_str(),
         hash: &hash,
     };
-    match users::insert(&db.pool, &row, now).await {
+    let mut tx = db.begin_write().await?;
+    if unique_email {
+        claim_email(db, &mut tx, row.email, None).await?;
+    }
+    match users::insert(&mut *tx, &row, now).await {
         Ok(created) => {
+            tx.commit().await?;
             tracing::info!(user_id = created.id, "user registered");
             Ok(created)
         }
         Err(e) if is_unique_violation(&e) => Err(AccountError::UsernameTaken),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Takes `email`'s lock for the rest of `tx` and checks that no account
+/// but `owner` has it, ignoring case.
+async fn claim_email(
+    db: &Db,
+    tx: &mut Tx,
+    email: &str,
+    owner: Option<i64>,
+) -> Result<(), AccountError> {
+    db.lock_key(tx, &format!("email:{}", email.to_lowercase()))
+        .await?;
+    if users::email_taken(&mut **tx, email, owner).await? {
+        return Err(AccountError::EmailTaken);
+    }
+    Ok(())
+}
+
+/// API.md `PATCH /api/profile/` and djoser's `PUT`/`PATCH users/me/`: any
+/// of `first_name`, `last_name`, `email`; an invalid field changes nothing.
+/// With `LOGIN_FIELD=email` an email another account has is refused.
+pub async fn update_profile(
+    state: &AppState,
+    user_id: i64,
+    patch: shared::ProfilePatch,
+) -> Result<UserRow, ApiError> {
+    let mut errors = FieldErrors::default();
+    let first = patch
+        .first_name
+        .map(|v| collect(&mut errors, "first_name", PersonName::parse(v)));
+    let last = patch
+        .last_name
+        .map(|v| collect(&mut errors, "last_name", PersonName::parse(v)));
+    let email = patch
+        .email
+        .map(|v| collect(&mut errors, "email", Email::parse(v)));
+    if !errors.is_empty() {
+        return Err(ApiError::Fields(errors));
+    }
+    let email = email.flatten();
+    let by_email = state.settings.login_field == LoginField::Email;
+    let mut tx = state.db.begin_write().await?;
+    if let (true, Some(email)) = (by_email, &email) {
+        if email.as_str().is_empty() {
+            return Err(ApiError::field("email", shared::error::REQUIRED));
+        }
+        claim_email(&state.db, &mut tx, email.as_str(), Some(user_id)).await?;
+    }
+    let user = users::update_profile(
+        &mut *tx,
+        user_id,
+        first.flatten().as_ref().map(PersonName::as_str),
+        last.flatten().as_ref().map(PersonName::as_str),
+        email.as_ref().map(Email::as_str),
+    )
+    .await?
+    .ok_or(ApiError::TokenInvalid(reason::USER_NOT_FOUND))?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// djoser's `DELETE users/me/`: the account and, by the schema's cascades,
+/// its notes, sessions and refresh tokens. Under the user row's lock, as a
+/// password change: a rotation racing it either commits first (and its
+/// token goes with the account) or finds no account.
+pub async fn delete_account(state: &AppState, user_id: i64) -> Result<(), ApiError> {
+    let mut tx = state.db.begin_write().await?;
+    users::delete(&mut *tx, user_id).await?;
+    tx.commit().await?;
+    tracing::info!(user_id, "account deleted by its user");
+    Ok(())
 }
 
 /// Brings usernames stored before they were NFKC-normalised (the old rules

@@ -52,7 +52,7 @@ pub fn build_router(state: AppState) -> Router {
     // Inner to outer. These run where a body is read: in the API's routes,
     // inside CORS, so that their 413 and 408 carry its headers; json_errors,
     // outside, rewrites those empty answers as JSON.
-    let mut api = routes::api_router()
+    let mut api = routes::api_router(&state.settings)
         .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .route_layer(RequestBodyTimeoutLayer::new(timeouts.body))
         .route_layer(TimeoutLayer::with_status_code(
@@ -67,12 +67,13 @@ pub fn build_router(state: AppState) -> Router {
     }
     // API.md "Responses": token responses must not be cached, and no other
     // API answer (profiles, notes) belongs in a shared or browser cache.
-    let api = api.route("/api/{*rest}", any(api_not_found)).layer(
-        SetResponseHeaderLayer::if_not_present(
+    let api = api
+        .route("/api/{*rest}", any(api_not_found))
+        .route("/auth/{*rest}", any(api_not_found))
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
-        ),
-    );
+        ));
     let app = match &state.settings.static_dir {
         Some(dist) => api.merge(routes::spa::router(dist)),
         None => api.fallback(api_not_found),

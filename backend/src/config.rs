@@ -83,6 +83,22 @@ pub struct ServeArgs {
     /// accepted until one closes.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 512)]
     pub max_connections: usize,
+    /// What a login names the account by: `username` or `email` (djoser's
+    /// LOGIN_FIELD). With `email`, registration takes an email instead of a
+    /// username.
+    #[arg(long, env = "LOGIN_FIELD", default_value = "username")]
+    pub login_field: String,
+    /// Serve djangorestframework-jwt's single-token protocol at
+    /// `/api-token-auth/`, `/api-token-refresh/` and `/api-token-verify/`.
+    #[arg(long, env = "DRF_JWT", default_value_t = false, action = clap::ArgAction::Set)]
+    pub drf_jwt: bool,
+    /// Lifetime of a djangorestframework-jwt token, in seconds.
+    #[arg(long, env = "DRF_JWT_TTL_SECS", default_value_t = 300)]
+    pub drf_jwt_ttl_secs: u64,
+    /// Extra paths for endpoints, comma-separated `alias=target` pairs, e.g.
+    /// `/auth/obtain_token/=/api-token-auth/`.
+    #[arg(long, env = "PATH_ALIASES")]
+    pub path_aliases: Option<String>,
 }
 
 /// `DATABASE_URL`'s default, for `serve` and the other commands alike.
@@ -94,8 +110,25 @@ impl ServeArgs {
     /// Every setting at its default, as the attributes above write them
     /// (the one place they are written), whatever the environment says.
     pub fn defaults() -> ServeArgs {
+        ServeArgs::from_variables(&[]).expect("the defaults parse")
+    }
+
+    /// The settings these environment variables (`("DRF_JWT", "true")`, as
+    /// a `.env` or the README writes them) give, with every other one at
+    /// its default whatever the process's environment says: for tests that
+    /// start a server as a README section configures it.
+    pub fn from_variables(variables: &[(&str, &str)]) -> Result<ServeArgs, String> {
         use clap::{Args, FromArgMatches};
-        let mut command = ServeArgs::augment_args(clap::Command::new("defaults"));
+        let mut command = ServeArgs::augment_args(clap::Command::new("serve"));
+        let mut argv = vec!["serve".to_owned()];
+        for (name, value) in variables {
+            let long = command
+                .get_arguments()
+                .find(|a| a.get_env() == Some(std::ffi::OsStr::new(name)))
+                .and_then(|a| a.get_long())
+                .ok_or_else(|| format!("{name} is not a setting"))?;
+            argv.push(format!("--{long}={value}"));
+        }
         let ids: Vec<clap::Id> = command
             .get_arguments()
             .map(|a| a.get_id().clone())
@@ -104,9 +137,9 @@ impl ServeArgs {
             command = command.mut_arg(id, |arg| arg.env(None));
         }
         let matches = command
-            .try_get_matches_from(["defaults"])
-            .expect("no setting is required");
-        ServeArgs::from_arg_matches(&matches).expect("the defaults parse")
+            .try_get_matches_from(argv)
+            .map_err(|e| e.to_string())?;
+        ServeArgs::from_arg_matches(&matches).map_err(|e| e.to_string())
     }
 }
 
@@ -163,6 +196,33 @@ pub struct LoginLimit {
     pub window: Duration,
 }
 
+/// djoser's `LOGIN_FIELD`: what log-in bodies name the account by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginField {
+    Username,
+    /// Logins send `email`; registration needs one (unique, ignoring case)
+    /// and makes it the username.
+    Email,
+}
+
+impl LoginField {
+    /// The body field that names the account.
+    pub fn name(self) -> &'static str {
+        match self {
+            LoginField::Username => "username",
+            LoginField::Email => "email",
+        }
+    }
+}
+
+/// One `PATH_ALIASES` pair: `alias` answers as `target` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathAlias {
+    /// Written with its trailing slash, like every path of the API.
+    pub alias: String,
+    pub target: String,
+}
+
 /// Validated settings of a running server.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -185,6 +245,11 @@ pub struct Settings {
     pub timeouts: crate::app::Timeouts,
     /// Connections served at once (`MAX_CONNECTIONS`).
     pub max_connections: usize,
+    pub login_field: LoginField,
+    /// With `DRF_JWT=true`, the lifetime of its tokens.
+    pub drf_jwt: Option<Duration>,
+    /// Checked against the routes when the server is built (`routes`).
+    pub path_aliases: Vec<PathAlias>,
 }
 
 /// A setting that cannot be used, named by its environment variable.
@@ -311,6 +376,22 @@ impl TryFrom<ServeArgs> for Settings {
             Some(dir) => Some(dir),
             None => Some(PathBuf::from("frontend/dist")).filter(|d| d.join("index.html").is_file()),
         };
+        let login_field = match args.login_field.trim() {
+            "username" => LoginField::Username,
+            "email" => LoginField::Email,
+            other => {
+                return Err(invalid(
+                    "LOGIN_FIELD",
+                    format!("{other:?} is neither username nor email"),
+                ));
+            }
+        };
+        let drf_jwt = args
+            .drf_jwt
+            .then(|| positive("DRF_JWT_TTL_SECS", args.drf_jwt_ttl_secs))
+            .transpose()?;
+        let path_aliases = parse_aliases(args.path_aliases.as_deref().unwrap_or(""))
+            .map_err(|reason| invalid("PATH_ALIASES", reason))?;
         Ok(Settings {
             bind,
             database_url,
@@ -328,8 +409,46 @@ impl TryFrom<ServeArgs> for Settings {
                 0 => return Err(invalid("MAX_CONNECTIONS", "must be at least 1")),
                 n => n,
             },
+            login_field,
+            drf_jwt,
+            path_aliases,
         })
     }
+}
+
+/// `alias=target,alias=target`. Each side must be a plain path (axum would
+/// read `{…}` and `*` as parameters); whether the target exists is checked
+/// against the routes when they are built.
+fn parse_aliases(raw: &str) -> Result<Vec<PathAlias>, String> {
+    let mut aliases: Vec<PathAlias> = Vec::new();
+    for pair in split_list(raw) {
+        let Some((alias, target)) = pair.split_once('=') else {
+            return Err(format!("{pair:?} is not alias=target"));
+        };
+        let (alias, target) = (with_slash(alias.trim())?, with_slash(target.trim())?);
+        if alias == target {
+            return Err(format!("{alias} is an alias of itself"));
+        }
+        if aliases.iter().any(|a| a.alias == alias) {
+            return Err(format!("{alias} is given twice"));
+        }
+        aliases.push(PathAlias { alias, target });
+    }
+    Ok(aliases)
+}
+
+/// A path written with its trailing slash, or why it cannot be one.
+fn with_slash(path: &str) -> Result<String, String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/-_.~".contains(c);
+    if !path.starts_with('/') || path.contains("//") || !path.chars().all(plain) {
+        return Err(format!(
+            "{path:?} is not a path like /auth/obtain_token/ (letters, digits, / - _ . ~)"
+        ));
+    }
+    if path == "/" {
+        return Err("/ cannot be an alias or a target".to_owned());
+    }
+    Ok(format!("{}/", path.trim_end_matches('/')))
 }
 
 fn split_list(raw: &str) -> Vec<String> {
@@ -344,9 +463,15 @@ impl Settings {
     /// Defaults with everything kept under `dir` and a free port: what tests
     /// and tools start from before adjusting fields.
     pub fn local(dir: &Path) -> Self {
-        let defaults = Settings::try_from(ServeArgs::defaults())
-            .expect("the defaults of ServeArgs are valid settings");
-        Settings {
+        Settings::local_with(dir, ServeArgs::defaults())
+            .expect("the defaults of ServeArgs are valid settings")
+    }
+
+    /// [`Settings::local`] with `args` instead of the defaults (see
+    /// [`ServeArgs::from_variables`]).
+    pub fn local_with(dir: &Path, args: ServeArgs) -> Result<Self, ConfigError> {
+        let defaults = Settings::try_from(args)?;
+        Ok(Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: format!("sqlite://{}", dir.join("app.db").display()),
             signing: Signing::Hs256 {
@@ -355,7 +480,7 @@ impl Settings {
             },
             static_dir: None,
             ..defaults
-        }
+        })
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -442,6 +567,67 @@ mod tests {
     fn prefixes_are_a_trimmed_list() {
         let settings = parse(&["--auth-header-prefixes", " Bearer , Token "]).unwrap();
         assert_eq!(settings.auth_prefixes, ["Bearer", "Token"]);
+    }
+
+    #[test]
+    fn login_field_is_username_or_email() {
+        assert_eq!(parse(&[]).unwrap().login_field, LoginField::Username);
+        let email = parse(&["--login-field", "email"]).unwrap();
+        assert_eq!(email.login_field, LoginField::Email);
+        let err = parse(&["--login-field", "phone"]).unwrap_err();
+        assert_eq!(err.name, "LOGIN_FIELD");
+    }
+
+    #[test]
+    fn drf_jwt_is_off_by_default_and_has_a_lifetime() {
+        assert_eq!(parse(&[]).unwrap().drf_jwt, None);
+        let on = parse(&["--drf-jwt", "true", "--drf-jwt-ttl-secs", "3600"]).unwrap();
+        assert_eq!(on.drf_jwt, Some(Duration::from_secs(3600)));
+        let err = parse(&["--drf-jwt", "true", "--drf-jwt-ttl-secs", "0"]).unwrap_err();
+        assert_eq!(err.name, "DRF_JWT_TTL_SECS");
+    }
+
+    #[test]
+    fn aliases_are_pairs_of_plain_paths_written_with_a_slash() {
+        let settings = parse(&[
+            "--path-aliases",
+            "/auth/obtain_token=/api-token-auth/, /auth/refresh_token/=/api-token-refresh",
+        ])
+        .unwrap();
+        assert_eq!(
+            settings.path_aliases,
+            [
+                PathAlias {
+                    alias: "/auth/obtain_token/".into(),
+                    target: "/api-token-auth/".into()
+                },
+                PathAlias {
+                    alias: "/auth/refresh_token/".into(),
+                    target: "/api-token-refresh/".into()
+                },
+            ]
+        );
+        for bad in [
+            "/a/",
+            "a/=/api/token/",
+            "/a/{id}/=/api/token/",
+            "/a/*x=/api/token/",
+            "/a/=/a",
+            "/a/=/api/token/,/a=/api/users/",
+            "/=/api/token/",
+        ] {
+            let err = parse(&["--path-aliases", bad]).unwrap_err();
+            assert_eq!(err.name, "PATH_ALIASES", "{bad}");
+        }
+    }
+
+    #[test]
+    fn settings_can_be_given_as_their_variables() {
+        let args = ServeArgs::from_variables(&[("DRF_JWT", "true"), ("LOGIN_FIELD", "email")]);
+        let settings = Settings::try_from(args.unwrap()).unwrap();
+        assert_eq!(settings.drf_jwt, Some(Duration::from_secs(300)));
+        assert_eq!(settings.login_field, LoginField::Email);
+        assert!(ServeArgs::from_variables(&[("NO_SUCH", "1")]).is_err());
     }
 
     #[test]

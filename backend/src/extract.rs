@@ -119,6 +119,33 @@ pub fn body_from_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError>
         .map_err(|e| ApiError::Malformed(format!("JSON parse error: {}", redact(&e.to_string()))))
 }
 
+/// [`ApiJson`], or `T::default()` for a request with no body at all: a
+/// `DELETE` may carry its fields in a body or come without one, and then
+/// its required fields are reported missing, as DRF does, rather than
+/// the media type.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonOrEmpty<T>(pub T);
+
+impl<T, S> FromRequest<S> for JsonOrEmpty<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let headers = request.headers();
+        let length = headers.get(header::CONTENT_LENGTH);
+        let no_body = length.is_some_and(|v| v.as_bytes() == b"0")
+            || (length.is_none() && !headers.contains_key(header::TRANSFER_ENCODING));
+        if no_body {
+            return Ok(JsonOrEmpty(T::default()));
+        }
+        let ApiJson(body) = ApiJson::from_request(request, state).await?;
+        Ok(JsonOrEmpty(body))
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection.status() {

@@ -46,6 +46,7 @@ impl App {
 
     /// [`App::build`] with another clock: tests move theirs.
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<App> {
+        crate::routes::check_aliases(&settings)?;
         let db = Db::connect(&settings.database_url).await?;
         crate::accounts::normalize_stored_usernames(&db).await?;
         let keys = SigningKeys::load(&settings.signing)?;

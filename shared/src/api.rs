@@ -5,10 +5,15 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `POST /api/token/`.
+/// `POST /api/token/`, and drf-jwt's `POST /api-token-auth/`. The account
+/// is named by `username`, or by `email` on a server with
+/// `LOGIN_FIELD=email`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub password: Option<String>,
 }
 
@@ -75,6 +80,19 @@ pub struct User {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
+}
+
+/// djangorestframework-jwt's answer, and the body of its refresh and verify
+/// (API.md Part 2, `DRF_JWT=true`): one token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SingleToken {
+    pub token: Option<String>,
+}
+
+/// `DELETE /api/users/me/` (djoser).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteMeBody {
+    pub current_password: Option<String>,
 }
 
 /// `POST /api/users/set_password/`.

@@ -45,6 +45,17 @@ pub struct RefreshClaims {
     pub auth_time: i64,
 }
 
+/// Claims of a djangorestframework-jwt token (API.md Part 2, `DRF_JWT=true`):
+/// an access token with drf-jwt's `email` and `orig_iat` (the login time,
+/// kept by every refresh), so every authenticated endpoint accepts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrfClaims {
+    #[serde(flatten)]
+    pub access: AccessClaims,
+    pub email: String,
+    pub orig_iat: i64,
+}
+
 impl AccessClaims {
     /// Seconds of validity this token was issued with.
     pub fn lifetime(&self) -> i64 {
@@ -91,6 +102,20 @@ mod tests {
         assert_eq!(claims.token_type, TokenType::Refresh);
         assert_eq!(claims.sid, "s1");
         assert_eq!(serde_json::to_value(&claims).unwrap(), value);
+    }
+
+    #[test]
+    fn drf_claims_are_an_access_token_with_email_and_orig_iat() {
+        let value = json!({
+            "token_type": "access", "exp": 2, "iat": 1, "jti": "ab", "user_id": 1,
+            "username": "u", "sid": "s1", "email": "u@x.io", "orig_iat": 1
+        });
+        let claims: DrfClaims = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!((claims.orig_iat, claims.email.as_str()), (1, "u@x.io"));
+        assert_eq!(serde_json::to_value(&claims).unwrap(), value);
+        // An access token reads it, so every authenticated endpoint takes it.
+        let access: AccessClaims = serde_json::from_value(value).unwrap();
+        assert_eq!(access, claims.access);
     }
 
     #[test]

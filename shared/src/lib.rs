@@ -7,5 +7,5 @@ pub mod claims;
 pub mod error;
 
 pub use api::*;
-pub use claims::{AccessClaims, RefreshClaims, TokenType};
+pub use claims::{AccessClaims, DrfClaims, RefreshClaims, TokenType};
 pub use error::{ErrorBody, FieldErrors};

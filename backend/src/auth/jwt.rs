@@ -21,6 +21,8 @@ pub mod reason {
     /// simplejwt's words for a refresh token whose user is gone or inactive.
     pub const NO_ACTIVE_ACCOUNT: &str = "No active account found for the given token.";
     pub const BAD_HEADER: &str = "Authorization header must contain two space-delimited values";
+    /// drf-jwt's words for a token that has no login time to refresh from.
+    pub const NO_ORIG_IAT: &str = "orig_iat field is required.";
 }
 
 /// The claims every token has, to tell the two types apart.
@@ -29,6 +31,14 @@ pub struct TokenHead {
     pub token_type: TokenType,
     pub jti: String,
     pub iat: i64,
+}
+
+/// Whom a djangorestframework-jwt token is about, and its session.
+pub struct DrfSubject<'a> {
+    pub user_id: i64,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub sid: &'a str,
 }
 
 /// Signs and checks tokens with one key and one algorithm.
@@ -87,6 +97,42 @@ impl Jwt {
             sid: Some(sid.to_owned()),
         };
         Ok(encode(&self.header, &claims, &self.keys.encoding)?)
+    }
+
+    /// A djangorestframework-jwt token of session `sid` (API.md Part 2,
+    /// `DRF_JWT=true`): an access token living `ttl`, with drf-jwt's
+    /// `email` and `orig_iat` (the login time, which refreshes keep).
+    pub fn issue_drf(
+        &self,
+        subject: &DrfSubject<'_>,
+        orig_iat: i64,
+        now: i64,
+        ttl: std::time::Duration,
+    ) -> anyhow::Result<String> {
+        let claims = shared::DrfClaims {
+            access: AccessClaims {
+                token_type: TokenType::Access,
+                exp: now + ttl.as_secs() as i64,
+                iat: now,
+                jti: random_id(),
+                user_id: subject.user_id,
+                username: subject.username.to_owned(),
+                sid: Some(subject.sid.to_owned()),
+            },
+            email: subject.email.to_owned(),
+            orig_iat,
+        };
+        Ok(encode(&self.header, &claims, &self.keys.encoding)?)
+    }
+
+    /// A djangorestframework-jwt token: an access token (every check of
+    /// [`Jwt::decode_access`]) that has an `orig_iat` to refresh from.
+    pub fn decode_drf(&self, token: &str, now: i64) -> Result<shared::DrfClaims, &'static str> {
+        let value: serde_json::Value = self.decode_typed(token, TokenType::Access, now)?;
+        if value.get("orig_iat").is_none() {
+            return Err(reason::NO_ORIG_IAT);
+        }
+        shared::DrfClaims::deserialize(value).map_err(|_| reason::INVALID)
     }
 
     /// A new refresh token of session `sid`. Its expiry slides with each

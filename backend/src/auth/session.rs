@@ -9,12 +9,14 @@ use super::jwt::reason;
 use super::rate_limit::{self, LoginBuckets};
 use super::{password, random_id};
 use crate::clock::Timestamp;
+use crate::config::LoginField;
 use crate::error::{ApiError, ApiResult, Limited};
 use crate::extract::ClientAddr;
 use crate::state::AppState;
 use crate::store::Tx;
 use crate::store::sessions::{self, NewSession, SessionRow};
 use crate::store::tokens::{self, NewRefreshToken, TokenState};
+use crate::store::users::UserRow;
 use crate::store::users::{self, PasswordHash, TokenOwner};
 
 /// A place in the hashing queue for `client`, or 429 at once: one address
@@ -46,29 +48,101 @@ async fn password_attempt(
     Ok((place, buckets))
 }
 
-/// API.md `POST /api/token/`: a new session for `username` (normalised, as
-/// it was stored) if `pass` is its password and the account is active.
-///
-/// The attempt is counted before the hash is checked (see `rate_limit`),
-/// and an unknown username costs the same full hash as a wrong password.
-/// The refresh token is stored only if the password is still the one just
-/// checked: a password change that committed meanwhile wins.
-#[tracing::instrument(skip_all, fields(client = %client))]
+/// The name a login gives, in the form accounts are looked up and
+/// throttled by: a username NFKC-normalised and trimmed, as it was stored;
+/// an email (`LOGIN_FIELD=email`) trimmed and in lower case, since it is
+/// matched ignoring case.
+pub fn account_name(state: &AppState, raw: &str) -> String {
+    match state.settings.login_field {
+        LoginField::Username => crate::domain::username::normalize(raw),
+        LoginField::Email => raw.trim().to_lowercase(),
+    }
+}
+
+/// What the login throttle counts a user's password checks under: the
+/// name their logins give (see [`account_name`]).
+pub fn throttle_name(state: &AppState, user: &UserRow) -> String {
+    match state.settings.login_field {
+        LoginField::Email if !user.email.is_empty() => user.email.to_lowercase(),
+        _ => user.username.clone(),
+    }
+}
+
+/// The account a login proved it may open a session of.
+pub struct LoggedIn {
+    pub user_id: i64,
+    pub username: String,
+    pub email: String,
+}
+
+/// What a protocol hands out for a new session: the id and expiry of the
+/// refresh-token row that stands for the session, and the answer.
+pub struct SessionTokens<T> {
+    pub jti: String,
+    pub expires_at: Timestamp,
+    pub answer: T,
+}
+
+/// API.md `POST /api/token/`: a new session's token pair, for the account
+/// `name` names (see [`account_name`]).
 pub async fn login(
     state: &AppState,
     client: &ClientAddr,
     user_agent: &str,
-    username: &str,
+    name: &str,
     pass: String,
 ) -> ApiResult<TokenPair> {
-    let (place, buckets) = password_attempt(state, client, username).await?;
-    let found = users::credentials(&state.db.pool, username).await?;
+    login_with(
+        state,
+        client,
+        user_agent,
+        name,
+        pass,
+        |account, sid, now| {
+            let now = now.secs();
+            let (id, username) = (account.user_id, &account.username);
+            let (refresh, claims) = state.jwt.issue_refresh(id, username, sid, now, now)?;
+            let access = state.jwt.issue_access(id, username, sid, now)?;
+            Ok(SessionTokens {
+                jti: claims.jti,
+                expires_at: Timestamp::from_secs(claims.exp),
+                answer: TokenPair { access, refresh },
+            })
+        },
+    )
+    .await
+}
+
+/// A password login (see [`login`]) whose session `issue` hands out the
+/// tokens of; what it returns is stored with the session.
+///
+/// The attempt is counted before the hash is checked (see `rate_limit`),
+/// and an unknown account costs the same full hash as a wrong password.
+/// The session is stored only if the password is still the one just
+/// checked: a password change that committed meanwhile wins.
+#[tracing::instrument(skip_all, fields(client = %client))]
+pub async fn login_with<T>(
+    state: &AppState,
+    client: &ClientAddr,
+    user_agent: &str,
+    name: &str,
+    pass: String,
+    issue: impl FnOnce(&LoggedIn, &str, Timestamp) -> anyhow::Result<SessionTokens<T>>,
+) -> ApiResult<T> {
+    let (place, buckets) = password_attempt(state, client, name).await?;
+    let found = match state.settings.login_field {
+        LoginField::Username => users::credentials(&state.db.pool, name).await?,
+        LoginField::Email => users::credentials_by_email(&state.db.pool, name).await?,
+    };
     let (stored, account) = match found {
-        Some(c) => (Some(c.hash), Some((c.id, c.username, c.active, c.version))),
+        Some(c) => (
+            Some(c.hash),
+            Some((c.id, c.username, c.email, c.active, c.version)),
+        ),
         None => (None, None),
     };
     let matches = password::verify_in(Some(place), pass, stored).await?;
-    let Some((user_id, username, true, version)) = account.filter(|_| matches) else {
+    let Some((user_id, username, email, true, version)) = account.filter(|_| matches) else {
         // No username here: people type passwords into the username box.
         tracing::info!("login failed");
         return Err(ApiError::BadCredentials);
@@ -84,29 +158,35 @@ pub async fn login(
         tracing::info!(user_id, "login lost a race with a password change");
         return Err(ApiError::BadCredentials);
     }
-    let now_secs = now.secs();
-    let (refresh, claims) =
-        state
-            .jwt
-            .issue_refresh(user_id, &username, &random_id(), now_secs, now_secs)?;
+    let sid = random_id();
     let session = NewSession {
-        sid: &claims.sid,
+        sid: &sid,
         user_id,
         username: &username,
-        auth_time: now_secs,
+        auth_time: now.secs(),
         now,
         user_agent,
         ip: &client.to_string(),
     };
     sessions::insert(&mut *tx, &session).await?;
-    tokens::insert(&mut *tx, &new_row(&claims, now)).await?;
+    let account = LoggedIn {
+        user_id,
+        username,
+        email,
+    };
+    let issued = issue(&account, &sid, now)?;
+    let row = NewRefreshToken {
+        jti: &issued.jti,
+        user_id,
+        sid: &sid,
+        created_at: now,
+        expires_at: issued.expires_at,
+    };
+    tokens::insert(&mut *tx, &row).await?;
     rate_limit::login_succeeded(&mut tx, &buckets).await?;
     tx.commit().await?;
-    let access = state
-        .jwt
-        .issue_access(user_id, &username, &claims.sid, now_secs)?;
     tracing::info!(user_id, "logged in");
-    Ok(TokenPair { access, refresh })
+    Ok(issued.answer)
 }
 
 fn new_row(claims: &RefreshClaims, now: Timestamp) -> NewRefreshToken<'_> {
@@ -131,7 +211,7 @@ pub fn decode_refresh(state: &AppState, token: &str) -> ApiResult<RefreshClaims>
 /// The owner of a refresh token, read under the lock that orders token
 /// writes against password changes (`users::token_owner`); an inactive or
 /// deleted user's tokens stop working.
-async fn active_owner(state: &AppState, tx: &mut Tx, user_id: i64) -> ApiResult<()> {
+pub(super) async fn active_owner(state: &AppState, tx: &mut Tx, user_id: i64) -> ApiResult<()> {
     match users::token_owner(&mut **tx, user_id, state.db.share_lock()).await? {
         Some(owner) if owner.active => Ok(()),
         _ => Err(ApiError::TokenInvalid(reason::NO_ACTIVE_ACCOUNT)),

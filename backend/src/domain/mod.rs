@@ -55,14 +55,40 @@ pub struct NewUser {
 impl TryFrom<RegisterBody> for NewUser {
     type Error = FieldErrors;
 
-    /// Checks every field and reports all errors at once.
+    /// A registration by username; every error at once.
     fn try_from(body: RegisterBody) -> Result<Self, FieldErrors> {
+        NewUser::parse(body, false)
+    }
+}
+
+impl NewUser {
+    /// Checks every field and reports all errors at once. `by_email`
+    /// (`LOGIN_FIELD=email`): the email is required and is the username;
+    /// a `username` in the body is ignored.
+    pub fn parse(body: RegisterBody, by_email: bool) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let username = collect(
-            &mut errors,
-            "username",
-            required(body.username).and_then(Username::parse),
-        );
+        let email = if by_email {
+            collect(
+                &mut errors,
+                "email",
+                required(body.email).and_then(Email::parse),
+            )
+        } else {
+            collect(
+                &mut errors,
+                "email",
+                Email::parse(body.email.unwrap_or_default()),
+            )
+        };
+        let username = if by_email {
+            email.as_ref().map(Username::of_email)
+        } else {
+            collect(
+                &mut errors,
+                "username",
+                required(body.username).and_then(Username::parse),
+            )
+        };
         let password = match (&username, required(body.password)) {
             (_, Err(e)) => collect(&mut errors, "password", Err(e)),
             (name, Ok(raw)) => {
@@ -76,11 +102,6 @@ impl TryFrom<RegisterBody> for NewUser {
                     .ok()
             }
         };
-        let email = collect(
-            &mut errors,
-            "email",
-            Email::parse(body.email.unwrap_or_default()),
-        );
         let first_name = collect(
             &mut errors,
             "first_name",
@@ -118,6 +139,36 @@ mod tests {
         assert_eq!(errors.get("username"), [REQUIRED]);
         assert_eq!(errors.get("password"), [REQUIRED]);
         assert!(errors.get("email").is_empty());
+    }
+
+    #[test]
+    fn by_email_the_email_is_required_and_is_the_username() {
+        let errors = NewUser::parse(RegisterBody::default(), true).unwrap_err();
+        assert_eq!(errors.get("email"), [REQUIRED]);
+        assert!(errors.get("username").is_empty());
+        let user = NewUser::parse(
+            RegisterBody {
+                username: Some("ignored".into()),
+                email: Some("sam@example.com".into()),
+                password: Some("correct horse".into()),
+                ..RegisterBody::default()
+            },
+            true,
+        )
+        .unwrap();
+        assert_eq!(user.username.as_str(), "sam@example.com");
+        assert_eq!(user.email.as_str(), "sam@example.com");
+        // The password may not be the email either.
+        let same = NewUser::parse(
+            RegisterBody {
+                email: Some("sam.smith@example.com".into()),
+                password: Some("sam.smith@example.com".into()),
+                ..RegisterBody::default()
+            },
+            true,
+        )
+        .unwrap_err();
+        assert!(!same.get("password").is_empty());
     }
 
     #[test]

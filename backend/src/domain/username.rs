@@ -37,6 +37,13 @@ impl Username {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// With `LOGIN_FIELD=email` the account's email is its username, as in
+    /// a Django project whose user model logs in by email. An email is
+    /// checked by `Email::parse`, and may hold characters a username may not.
+    pub fn of_email(email: &super::Email) -> Self {
+        Self(email.as_str().to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

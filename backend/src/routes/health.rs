@@ -1,17 +1,19 @@
 //! `GET /api/` and `GET /api/health/`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
 use shared::Health;
 
-use super::{API_PATHS, route};
+use super::{API_PATHS, Endpoint};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    let r = route(Router::new(), "/api/", get(list_routes));
-    route(r, "/api/health/", get(health))
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(&["/api/"], get(list_routes)),
+        Endpoint::new(&["/api/health/"], get(health)),
+    ]
 }
 
 /// API.md `GET /api/`: the API's paths.

@@ -1,31 +1,28 @@
 //! API.md `/api/notes/`: private per-user notes. Every query names the
 //! caller, so another user's note is indistinguishable from a missing one.
 
+use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::get;
-use axum::{Json, Router};
 use shared::{Note, NoteBody};
 
-use super::route;
+use super::Endpoint;
 use crate::domain::{NewNote, NoteChange};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
 use crate::store::notes;
 
-pub fn router() -> Router<AppState> {
-    let r = route(
-        Router::new(),
-        "/api/notes/",
-        get(list_notes).post(create_note),
-    );
-    route(
-        r,
-        "/api/notes/{id}/",
-        get(get_note).patch(update_note).delete(delete_note),
-    )
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(&["/api/notes/"], get(list_notes).post(create_note)),
+        Endpoint::new(
+            &["/api/notes/{id}/"],
+            get(get_note).patch(update_note).delete(delete_note),
+        ),
+    ]
 }
 
 /// A note id from the path. Ids are integers; anything else is an unknown

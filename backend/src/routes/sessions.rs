@@ -1,25 +1,26 @@
 //! API.md Part 2 "Sessions you can see and end": the caller's login
 //! sessions, and ending them.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
-use axum::{Json, Router};
 use shared::SessionInfo;
 
-use super::route;
+use super::Endpoint;
 use crate::auth::session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AuthUser;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    let r = route(
-        Router::new(),
-        "/api/sessions/",
-        get(list_sessions).delete(end_other_sessions),
-    );
-    route(r, "/api/sessions/{id}/", delete(end_session))
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            &["/api/sessions/"],
+            get(list_sessions).delete(end_other_sessions),
+        ),
+        Endpoint::new(&["/api/sessions/{id}/"], delete(end_session)),
+    ]
 }
 
 /// `GET /api/sessions/`: newest first, the current one marked.

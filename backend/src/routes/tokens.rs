@@ -8,19 +8,30 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::{Empty, LoginBody, RefreshBody, TokenPair, VerifyBody};
 
-use super::route;
+use crate::config::LoginField;
+
+use super::Endpoint;
 use crate::auth::session;
 use crate::domain::required;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    let r = route(Router::new(), "/api/token/", post(login));
-    let r = route(r, "/api/token/refresh/", post(refresh));
-    let r = route(r, "/api/token/verify/", post(verify));
-    let r = route(r, "/api/token/blacklist/", post(blacklist));
-    r.route("/.well-known/jwks.json", get(jwks))
+/// simplejwt's views, also where `djoser.urls.jwt` mounts them.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(&["/api/token/", "/auth/jwt/create/"], post(login)),
+        Endpoint::new(
+            &["/api/token/refresh/", "/auth/jwt/refresh/"],
+            post(refresh),
+        ),
+        Endpoint::new(&["/api/token/verify/", "/auth/jwt/verify/"], post(verify)),
+        Endpoint::new(&["/api/token/blacklist/"], post(blacklist)),
+    ]
+}
+
+pub fn jwks_router() -> Router<AppState> {
+    Router::new().route("/.well-known/jwks.json", get(jwks))
 }
 
 /// One required string field, or the field error.
@@ -35,20 +46,31 @@ async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Json<TokenPair>> {
+    let (name, pass) = credentials(&state, body)?;
+    let pair = session::login(&state, &client, &user_agent(&headers), &name, pass).await?;
+    Ok(Json(pair))
+}
+
+/// The account name (the `LOGIN_FIELD`: `username` or `email`) and the
+/// password of a log-in body, or every missing field's error.
+pub fn credentials(state: &AppState, body: LoginBody) -> ApiResult<(String, String)> {
+    let field = state.settings.login_field;
+    let name = match field {
+        LoginField::Username => body.username,
+        LoginField::Email => body.email,
+    };
     let mut errors = shared::FieldErrors::default();
-    let username = crate::domain::collect(&mut errors, "username", required(body.username));
+    let name = crate::domain::collect(&mut errors, field.name(), required(name));
     let pass = crate::domain::collect(&mut errors, "password", required(body.password));
-    let (Some(username), Some(pass)) = (username, pass) else {
+    let (Some(name), Some(pass)) = (name, pass) else {
         return Err(ApiError::Fields(errors));
     };
-    let username = crate::domain::username::normalize(&username);
-    let pair = session::login(&state, &client, &user_agent(&headers), &username, pass).await?;
-    Ok(Json(pair))
+    Ok((session::account_name(state, &name), pass))
 }
 
 /// The login request's `User-Agent` as the session list shows it: at most
 /// 200 characters, without the NUL PostgreSQL's `text` cannot hold.
-fn user_agent(headers: &HeaderMap) -> String {
+pub fn user_agent(headers: &HeaderMap) -> String {
     let raw = headers
         .get(header::USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())

@@ -1,33 +1,46 @@
-//! API.md "Users" (djoser): register, me, set_password.
+//! API.md "Users" (djoser): register, me (read, change, delete),
+//! set_password; at `/api/users/…` and where djoser mounts them,
+//! `/auth/users/…`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use shared::{FieldErrors, RegisterBody, SetPasswordBody, User};
+use shared::{DeleteMeBody, FieldErrors, ProfilePatch, RegisterBody, SetPasswordBody, User};
 
-use super::route;
-use crate::accounts::create_user_from;
+use super::Endpoint;
+use crate::accounts::{self, create_user_from};
 use crate::auth::{password, session};
+use crate::config::LoginField;
 use crate::domain::{NewPassword, NewUser, collect, required};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, AuthUser, ClientAddr};
+use crate::extract::{ApiJson, AuthUser, ClientAddr, JsonOrEmpty};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    let r = route(Router::new(), "/api/users/", post(register));
-    let r = route(r, "/api/users/me/", get(me));
-    route(r, "/api/users/set_password/", post(set_password))
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(&["/api/users/", "/auth/users/"], post(register)),
+        Endpoint::new(
+            &["/api/users/me/", "/auth/users/me/"],
+            get(me).put(update_me).patch(update_me).delete(delete_me),
+        ),
+        Endpoint::new(
+            &["/api/users/set_password/", "/auth/users/set_password/"],
+            post(set_password),
+        ),
+    ]
 }
 
 /// API.md `POST /api/users/`: 201 with the new user; at most
-/// `REGISTER_MAX_PER_ADDRESS` an hour from one client address.
+/// `REGISTER_MAX_PER_ADDRESS` an hour from one client address. With
+/// `LOGIN_FIELD=email` the email is required and becomes the username.
 async fn register(
     State(state): State<AppState>,
     client: ClientAddr,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    let user = NewUser::try_from(body)?;
+    let by_email = state.settings.login_field == LoginField::Email;
+    let user = NewUser::parse(body, by_email)?;
     let created = create_user_from(&state, &client, user).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -35,6 +48,52 @@ async fn register(
 /// API.md `GET /api/users/me/`.
 async fn me(auth: AuthUser) -> Json<User> {
     Json(auth.user.into())
+}
+
+/// djoser's `PUT` and `PATCH users/me/`: any of `email`, `first_name`,
+/// `last_name`, on the same record as the profile.
+async fn update_me(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(patch): ApiJson<ProfilePatch>,
+) -> ApiResult<Json<User>> {
+    let user = accounts::update_profile(&state, auth.user_id, patch).await?;
+    Ok(Json(user.into()))
+}
+
+/// The one required string `field`, or its error.
+fn required_field(field: &str, value: Option<String>) -> ApiResult<String> {
+    required(value).map_err(|e| ApiError::field(field, e))
+}
+
+/// A `current_password` the caller must know, counted as a login attempt
+/// of the user (API.md "Hardening rules").
+async fn confirm_password(
+    state: &AppState,
+    client: &ClientAddr,
+    auth: &AuthUser,
+    current: String,
+) -> ApiResult<()> {
+    let name = session::throttle_name(state, &auth.user);
+    if !session::check_current_password(state, client, auth.user_id, &name, current).await? {
+        return Err(ApiError::field("current_password", "Invalid password."));
+    }
+    Ok(())
+}
+
+/// djoser's `DELETE users/me/` with `{"current_password"}`: 204, and the
+/// account, its notes and its sessions are gone.
+#[tracing::instrument(skip_all, fields(user_id = auth.user_id))]
+async fn delete_me(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    auth: AuthUser,
+    JsonOrEmpty(body): JsonOrEmpty<DeleteMeBody>,
+) -> ApiResult<StatusCode> {
+    let current = required_field("current_password", body.current_password)?;
+    confirm_password(&state, &client, &auth, current).await?;
+    accounts::delete_account(&state, auth.user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// API.md `POST /api/users/set_password/`: 204, and every session of the
@@ -57,11 +116,7 @@ async fn set_password(
     let (Some(current), Some(new)) = (current, new) else {
         return Err(ApiError::Fields(errors));
     };
-    if !session::check_current_password(&state, &client, auth.user_id, &auth.username, current)
-        .await?
-    {
-        return Err(ApiError::field("current_password", "Invalid password."));
-    }
+    confirm_password(&state, &client, &auth, current).await?;
     let new = NewPassword::parse(new, &auth.username).map_err(|reasons| {
         let mut errors = FieldErrors::default();
         for r in reasons {

@@ -93,6 +93,20 @@ impl Db {
         if self.sqlite { "" } else { " for share" }
     }
 
+    /// Serialises, until `tx` ends, the transactions that lock the same
+    /// `key` (an email about to be claimed, say), where no unique index
+    /// can: an advisory lock on PostgreSQL; on SQLite a `begin_write`
+    /// transaction already holds the database's one write lock.
+    pub async fn lock_key(&self, tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
+        if !self.sqlite {
+            sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(key)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("select 1").execute(&self.pool).await.is_ok()

@@ -54,6 +54,7 @@ impl std::fmt::Debug for PasswordHash {
 pub struct Credentials {
     pub id: i64,
     pub username: String,
+    pub email: String,
     pub hash: PasswordHash,
     pub active: bool,
     /// The `credentials_version` this hash belongs to.
@@ -124,27 +125,78 @@ pub async fn password_hash<'e>(
     Ok(row.map(|(hash,)| PasswordHash(hash)))
 }
 
+type CredentialsRow = (i64, String, String, String, i64, i64);
+
+const CREDENTIALS: &str =
+    "select id, username, email, password_hash, is_active, credentials_version from users";
+
+fn credentials_of((id, username, email, hash, active, version): CredentialsRow) -> Credentials {
+    Credentials {
+        id,
+        username,
+        email,
+        hash: PasswordHash(hash),
+        active: active != 0,
+        version,
+    }
+}
+
 /// The credentials of a username, if it exists.
 pub async fn credentials<'e>(
     db: impl Executor<'e>,
     username: &str,
 ) -> Result<Option<Credentials>, sqlx::Error> {
-    let row: Option<(i64, String, String, i64, i64)> = sqlx::query_as(
-        "select id, username, password_hash, is_active, credentials_version
-         from users where username = $1",
-    )
-    .bind(username)
-    .fetch_optional(db)
+    let row: Option<CredentialsRow> = sqlx::query_as(&format!("{CREDENTIALS} where username = $1"))
+        .bind(username)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(credentials_of))
+}
+
+/// The credentials of the one account whose email is `email`, ignoring
+/// case (`LOGIN_FIELD=email`). Accounts stored before that mode (imported
+/// ones, say) may share an address: then none of them is meant, and
+/// `None` is the answer, as for an unknown address.
+pub async fn credentials_by_email<'e>(
+    db: impl Executor<'e>,
+    email: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    let mut rows: Vec<CredentialsRow> = sqlx::query_as(&format!(
+        "{CREDENTIALS} where lower(email) = lower($1) and email <> '' limit 2"
+    ))
+    .bind(email)
+    .fetch_all(db)
     .await?;
-    Ok(
-        row.map(|(id, username, hash, active, version)| Credentials {
-            id,
-            username,
-            hash: PasswordHash(hash),
-            active: active != 0,
-            version,
-        }),
-    )
+    if rows.len() > 1 {
+        tracing::warn!("several accounts share the email a login named: none is chosen");
+        return Ok(None);
+    }
+    Ok(rows.pop().map(credentials_of))
+}
+
+/// Whether an account other than `except` has this email, ignoring case.
+pub async fn email_taken<'e>(
+    db: impl Executor<'e>,
+    email: &str,
+    except: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<(i64,)> =
+        sqlx::query_as("select id from users where lower(email) = lower($1) and id <> $2 limit 1")
+            .bind(email)
+            .bind(except.unwrap_or(0))
+            .fetch_optional(db)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Deletes an account; its notes, sessions and refresh tokens go with it
+/// (`on delete cascade`). `false` if there was none.
+pub async fn delete<'e>(db: impl Executor<'e>, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("delete from users where id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The user's state for a token about to be stored or rotated, read with

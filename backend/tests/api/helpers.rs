@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::extract::connect_info::MockConnectInfo;
 use backend::clock::Clock;
+use backend::config::ServeArgs;
 use backend::{App, Settings};
 use reqwest::{Method, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -57,7 +58,19 @@ pub async fn spawn_app(db: Db) -> TestApp {
 
 /// Starts a server whose settings `adjust` may change (short lifetimes, say).
 pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let (settings, dir, pg) = test_settings(db, adjust).await;
+    spawn_app_from(db, ServeArgs::defaults(), adjust).await
+}
+
+/// Starts a server configured by these environment variables, written as
+/// the README writes them (`("DRF_JWT", "true")`), the others at their
+/// defaults.
+pub async fn spawn_app_env(db: Db, variables: &[(&str, &str)]) -> TestApp {
+    let args = ServeArgs::from_variables(variables).expect("settings the server knows");
+    spawn_app_from(db, args, |_| {}).await
+}
+
+async fn spawn_app_from(db: Db, args: ServeArgs, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let (settings, dir, pg) = test_settings(db, args, adjust).await;
     let clock = Clock::movable();
     let app = App::build_with_clock(settings.clone(), clock.clone())
         .await
@@ -81,13 +94,14 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestA
 /// in it or a fresh PostgreSQL database, kept alive by the caller.
 async fn test_settings(
     db: Db,
+    args: ServeArgs,
     adjust: impl FnOnce(&mut Settings),
 ) -> (Settings, TempDir, Option<PgDatabase>) {
     if std::env::var_os("TEST_LOG").is_some() {
         backend::telemetry::init();
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings::local(dir.path());
+    let mut settings = Settings::local_with(dir.path(), args).expect("valid settings");
     let pg = match db {
         Db::Sqlite => None,
         Db::Postgres => {
@@ -111,7 +125,7 @@ pub struct TestRouter {
 }
 
 pub async fn test_router(db: Db) -> TestRouter {
-    let (settings, dir, pg) = test_settings(db, |_| {}).await;
+    let (settings, dir, pg) = test_settings(db, ServeArgs::defaults(), |_| {}).await;
     let app = App::build(settings).await.expect("the app builds");
     let router = backend::app::build_router(app.state().clone())
         .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));

@@ -140,6 +140,7 @@ impl Auth {
         let body = LoginBody {
             username: Some(username),
             password: Some(password),
+            ..LoginBody::default()
         };
         let pair = client::login(&body).await?;
         self.server_answered();
