@@ -137,10 +137,12 @@ impl Auth {
 
     /// `POST /api/token/`, then keep the pair.
     pub async fn login(self, username: String, password: String) -> Result<(), Error> {
+        // The name goes as both fields: the server reads the one its
+        // LOGIN_FIELD names, so the same app works with either.
         let body = LoginBody {
+            email: Some(username.clone()),
             username: Some(username),
             password: Some(password),
-            ..LoginBody::default()
         };
         let pair = client::login(&body).await?;
         self.server_answered();

@@ -10,6 +10,7 @@ mod forms;
 mod gallery;
 mod keep_alive;
 mod loading;
+mod login_by_email;
 mod logout;
 mod logout_next;
 mod no_rotation;
