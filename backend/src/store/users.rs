@@ -199,6 +199,27 @@ pub async fn set_password_hash<'e>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Replaces an imported (Django) hash by this server's hash of the same
+/// password, if `old` is still the stored one: a password change that
+/// committed meanwhile wins. The credentials version stays, since the
+/// password is the same and the user's sessions should stay too.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn upgrade_password_hash<'e>(
+    db: impl Executor<'e>,
+    id: i64,
+    old: &PasswordHash,
+    new: &PasswordHash,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("update users set password_hash = $3 where id = $1 and password_hash = $2")
+            .bind(id)
+            .bind(&old.0)
+            .bind(&new.0)
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Every user's id and username, for the start-up check of stored names.
 pub async fn usernames<'e>(db: impl Executor<'e>) -> Result<Vec<(i64, String)>, sqlx::Error> {
     sqlx::query_as("select id, username from users order by id")
@@ -243,4 +264,49 @@ pub async fn update_profile<'e>(
     .bind(email)
     .fetch_optional(db)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_upgrade_replaces_only_the_hash_it_verified_and_keeps_the_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::Db::connect(&format!("sqlite://{}/app.db", dir.path().display()))
+            .await
+            .unwrap();
+        sqlx::query(
+            "insert into users (id, username, password_hash, date_joined) values (3, 'a', 'django', 0)",
+        )
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        let hash = |h: &str| PasswordHash(h.to_owned());
+
+        // A password change committed between the check and the upgrade.
+        assert!(
+            set_password_hash(&db.pool, 3, &hash("changed"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !upgrade_password_hash(&db.pool, 3, &hash("django"), &hash("ours"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            password_hash(&db.pool, 3).await.unwrap().unwrap().0,
+            "changed"
+        );
+
+        assert!(
+            upgrade_password_hash(&db.pool, 3, &hash("changed"), &hash("ours"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(password_hash(&db.pool, 3).await.unwrap().unwrap().0, "ours");
+        let owner = token_owner(&db.pool, 3, "").await.unwrap().unwrap();
+        assert_eq!(owner.version, 1, "only the password change moved it");
+    }
 }
