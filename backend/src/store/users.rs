@@ -220,6 +220,95 @@ pub async fn upgrade_password_hash<'e>(
     Ok(done.rows_affected() == 1)
 }
 
+/// A user brought over from another system with its id, join date and
+/// password hash (see `crate::import`).
+pub struct ImportedUserRow<'a> {
+    pub id: i64,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub hash: &'a PasswordHash,
+    pub active: bool,
+    pub date_joined: crate::clock::Timestamp,
+}
+
+/// What became of a user to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Imported {
+    Created,
+    /// The username belongs to the user with this id: left alone.
+    UsernameTaken {
+        id: i64,
+    },
+    /// The id belongs to a user of another name: left alone.
+    IdTaken {
+        username: String,
+    },
+}
+
+/// Inserts `user` with its own id unless its username or its id is taken;
+/// an existing row is never changed. `postgres`: the `generated always`
+/// id column takes an explicit value only with `overriding system value`.
+#[tracing::instrument(skip_all, fields(id = user.id))]
+pub async fn insert_imported(
+    conn: &mut sqlx::AnyConnection,
+    user: &ImportedUserRow<'_>,
+    postgres: bool,
+) -> Result<Imported, sqlx::Error> {
+    let overriding = if postgres {
+        " overriding system value"
+    } else {
+        ""
+    };
+    let done = sqlx::query(&format!(
+        "insert into users (id, username, email, first_name, last_name, password_hash,
+             is_active, date_joined){overriding}
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing"
+    ))
+    .bind(user.id)
+    .bind(user.username)
+    .bind(user.email)
+    .bind(user.first_name)
+    .bind(user.last_name)
+    .bind(&user.hash.0)
+    .bind(i64::from(user.active))
+    .bind(user.date_joined.micros())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(Imported::Created);
+    }
+    let by_name: Option<(i64,)> = sqlx::query_as("select id from users where username = $1")
+        .bind(user.username)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some((id,)) = by_name {
+        return Ok(Imported::UsernameTaken { id });
+    }
+    let (username,): (String,) = sqlx::query_as("select username from users where id = $1")
+        .bind(user.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Imported::IdTaken { username })
+}
+
+/// PostgreSQL only: moves the `users.id` sequence past the largest id, so
+/// that the next registration after an import of explicit ids does not
+/// collide with one of them. (SQLite's AUTOINCREMENT already counts from
+/// the largest id ever stored.) Never moves it back, which would hand out
+/// the ids of deleted users again.
+pub async fn move_id_sequence_past_ids<'e>(db: impl Executor<'e>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "select setval(s, greatest((select max(id) from users), pg_sequence_last_value(s)))
+         from (select pg_get_serial_sequence('users', 'id')::regclass as s) as seq
+         where exists (select 1 from users)",
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Every user's id and username, for the start-up check of stored names.
 pub async fn usernames<'e>(db: impl Executor<'e>) -> Result<Vec<(i64, String)>, sqlx::Error> {
     sqlx::query_as("select id, username from users order by id")
