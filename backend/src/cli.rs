@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `create-user`,
-//! `flush-expired-tokens`.
+//! `flush-expired-tokens`, `import-django-users`.
 
 use std::io::{BufRead, Write};
 
@@ -37,6 +37,9 @@ pub enum Command {
     CreateUser(CreateUserArgs),
     /// Delete refresh-token rows past their expiry (the server also does this periodically).
     FlushExpiredTokens(FlushArgs),
+    /// Create users from the JSON of Django's `manage.py dumpdata auth.user`,
+    /// with their ids and password hashes; existing usernames are skipped.
+    ImportDjangoUsers(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +57,18 @@ pub struct FlushArgs {
     /// than the registrations' hour) are deleted.
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = crate::config::DEFAULT_LOGIN_WINDOW_SECS)]
     pub login_window_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The output of `manage.py dumpdata auth.user`, or `-` for standard input.
+    pub file: std::path::PathBuf,
+    /// The model label of the user entries: a custom `AUTH_USER_MODEL` with
+    /// the fields of Django's own (any other entry is refused).
+    #[arg(long, default_value = crate::import::DJANGO_USER_MODEL)]
+    pub model: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::CreateUser(args)) => create(args).await,
         Some(Command::FlushExpiredTokens(args)) => flush(args).await,
+        Some(Command::ImportDjangoUsers(args)) => import_django_users(args).await,
     }
 }
 
@@ -144,5 +160,42 @@ async fn flush(args: FlushArgs) -> anyhow::Result<()> {
     let window = login_window.max(crate::auth::rate_limit::REGISTER_WINDOW);
     let (tokens, windows) = store::flush_expired(&db, Clock::system().now(), window).await?;
     println!("deleted {tokens} expired refresh tokens and {windows} throttle windows");
+    Ok(())
+}
+
+async fn import_django_users(args: ImportArgs) -> anyhow::Result<()> {
+    let name = args.file.display().to_string();
+    let json = if name == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .context("cannot read the users from standard input")?;
+        bytes
+    } else {
+        std::fs::read(&args.file).with_context(|| format!("cannot read {name}"))?
+    };
+    let parsed = crate::import::parse(&json, &args.model)
+        .map_err(|e| anyhow::anyhow!("cannot import {name}: {e}; nothing was imported"))?;
+    let db = Db::connect(&args.db.database_url).await?;
+    let report = crate::import::import(&db, &parsed)
+        .await
+        .with_context(|| format!("cannot import {name}; nothing was imported"))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "created {} users", report.created.len())?;
+    if !report.skipped.is_empty() {
+        writeln!(out, "skipped {} users:", report.skipped.len())?;
+        for skipped in &report.skipped {
+            writeln!(out, "  {skipped}")?;
+        }
+    }
+    if !report.unusable_password.is_empty() {
+        writeln!(
+            out,
+            "{} created users have a password this server cannot check (Django's unusable \
+             password, or a hasher other than pbkdf2_sha256 and argon2), and cannot log in \
+             until it is set again: {}",
+            report.unusable_password.len(),
+            report.unusable_password.join(", ")
+        )?;
+    }
     Ok(())
 }

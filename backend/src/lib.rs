@@ -7,7 +7,8 @@ pub mod accounts;
 pub mod app;
 /// Token signing and verification, password hashing, login throttling.
 pub mod auth;
-/// The command line: `serve`, `create-user`, `flush-expired-tokens`.
+/// The command line: `serve`, `create-user`, `flush-expired-tokens`,
+/// `import-django-users`.
 pub mod cli;
 /// Time: `Timestamp` and the `Clock` every rule about time reads.
 pub mod clock;
@@ -21,6 +22,8 @@ pub mod error;
 pub mod extract;
 /// The client's address behind trusted reverse proxies.
 pub mod forwarded;
+/// `import-django-users`: users and their password hashes from Django.
+pub mod import;
 /// Handlers, one module per group of endpoints.
 pub mod routes;
 /// The server's lifecycle: serving, housekeeping, shutdown.

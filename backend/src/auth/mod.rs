@@ -1,6 +1,7 @@
 //! Authentication: signing keys, JWTs, passwords, login throttling, and the
 //! session rules built on them.
 
+pub mod django_hash;
 pub mod drf_jwt;
 pub mod hash_queue;
 pub mod jwt;

@@ -5,6 +5,9 @@
 //! the allocator keep a copy per thread that ever hashed (hundreds of MiB
 //! under a login flood), so a few buffers, one per core, are reused instead,
 //! and at most one hash per core runs at a time.
+//!
+//! Users imported from Django keep their Django hashes until they log in:
+//! `django_hash` checks those, and a match is hashed again in argon2id.
 
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -14,6 +17,7 @@ use argon2::password_hash::{Output, ParamsString, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use tokio::sync::Semaphore;
 
+use crate::auth::django_hash;
 use crate::auth::hash_queue::Admitted;
 use crate::store::users::PasswordHash as StoredHash;
 use crate::telemetry::spawn_blocking_with_tracing;
@@ -54,6 +58,11 @@ fn take_buffer() -> Vec<Block> {
 }
 
 fn give_back(buffer: Vec<Block>) {
+    // A buffer grown for an imported hash's larger parameters (Django's
+    // argon2 takes 100 MiB) is freed, not kept for ours.
+    if buffer.capacity() > params().block_count() {
+        return;
+    }
     if let Ok(mut buffers) = BUFFERS.lock()
         && buffers.len() < cores()
     {
@@ -95,14 +104,40 @@ fn hash_now(password: &str, memory: &mut Vec<Block>) -> anyhow::Result<String> {
     Ok(phc.to_string())
 }
 
-/// Recomputes the hash of `password` with the stored salt and parameters and
-/// compares the outputs in constant time (`Output`'s `PartialEq`).
+/// Over these a stored argon2 hash is taken as corrupt, not checked: it
+/// would hold a core (and its memory) for seconds per login attempt. Ours
+/// use 19 MiB and 2 passes, Django's 100 MiB and 2 passes.
+const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
+const MAX_ARGON2_PASSES: u32 = 16;
+
+/// The parameters of an argon2 PHC string, if it parses, has a salt and a
+/// hash, and they are within the caps.
+pub(super) fn argon2_params(phc: &str) -> Option<Params> {
+    let parsed = PasswordHash::new(phc).ok()?;
+    parsed.salt.and(parsed.hash)?;
+    let params = Params::try_from(&parsed).ok()?;
+    (params.m_cost() <= MAX_ARGON2_MEMORY_KIB && params.t_cost() <= MAX_ARGON2_PASSES)
+        .then_some(params)
+}
+
 fn verify_now(password: &str, phc: &str, memory: &mut Vec<Block>) -> bool {
+    verify_phc(password, phc, Version::V0x13, memory)
+}
+
+/// Recomputes the hash of `password` with the stored salt and parameters and
+/// compares the outputs in constant time (`Output`'s `PartialEq`). A string
+/// without `v=` is of `default_version`.
+pub(super) fn verify_phc(
+    password: &str,
+    phc: &str,
+    default_version: Version,
+    memory: &mut Vec<Block>,
+) -> bool {
     let mut check = || -> Option<bool> {
         let parsed = PasswordHash::new(phc).ok()?;
         let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
-        let version = Version::try_from(parsed.version.unwrap_or(0x13)).ok()?;
-        let params = Params::try_from(&parsed).ok()?;
+        let version = Version::try_from(parsed.version.unwrap_or(default_version.into())).ok()?;
+        let params = argon2_params(phc)?;
         let expected = parsed.hash?;
         let mut salt = [0u8; 64];
         let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
@@ -180,6 +215,25 @@ pub async fn hash_in(place: Option<Admitted>, password: String) -> anyhow::Resul
         .map(StoredHash)
 }
 
+/// What a password check found.
+#[derive(Debug)]
+pub enum Verified {
+    /// A wrong password, an unknown user, or a stored hash of no format
+    /// checked here.
+    No,
+    /// The password, stored in this server's argon2id.
+    Yes,
+    /// The password, stored in an imported (Django) format: `new` is it
+    /// hashed in ours, to replace `old` (`store::users::upgrade_password_hash`).
+    Rehashed { old: StoredHash, new: StoredHash },
+}
+
+impl Verified {
+    pub fn matches(&self) -> bool {
+        !matches!(self, Verified::No)
+    }
+}
+
 /// Whether `password` matches `stored`; with no stored hash (unknown user)
 /// it does the same work against a dummy hash and answers `false`.
 #[tracing::instrument(skip_all)]
@@ -194,11 +248,49 @@ pub async fn verify_in(
     password: String,
     stored: Option<StoredHash>,
 ) -> anyhow::Result<bool> {
-    run_hashing(place, move |memory| match stored {
-        Some(StoredHash(phc)) => verify_now(&password, &phc, memory),
-        None => {
+    Ok(check_in(place, password, stored).await?.matches())
+}
+
+/// [`verify_in`], saying also whether the stored hash is to be replaced:
+/// an imported hash that matches comes back with the password hashed in
+/// argon2id, in the same trip to the blocking pool.
+#[tracing::instrument(skip_all)]
+pub async fn check_in(
+    place: Option<Admitted>,
+    password: String,
+    stored: Option<StoredHash>,
+) -> anyhow::Result<Verified> {
+    run_hashing(place, move |memory| {
+        let Some(StoredHash(stored)) = stored else {
             verify_now(&password, &DUMMY_HASH, memory);
-            false
+            return Verified::No;
+        };
+        if stored.starts_with('$') {
+            return match verify_now(&password, &stored, memory) {
+                true => Verified::Yes,
+                false => Verified::No,
+            };
+        }
+        match django_hash::verify(&password, &stored, memory) {
+            Some(true) => {}
+            Some(false) => return Verified::No,
+            // Unusable (`!…`), another hasher, or corrupt: it can never
+            // match, but it costs the same hash as an unknown user.
+            None => {
+                verify_now(&password, &DUMMY_HASH, memory);
+                return Verified::No;
+            }
+        }
+        match hash_now(&password, memory) {
+            Ok(new) => Verified::Rehashed {
+                old: StoredHash(stored),
+                new: StoredHash(new),
+            },
+            Err(e) => {
+                // The login stands; the Django hash is replaced next time.
+                tracing::warn!(error = %e, "cannot rehash an imported password");
+                Verified::Yes
+            }
         }
     })
     .await
@@ -281,6 +373,62 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         panic!("the place was never given back");
+    }
+
+    /// PBKDF2-HMAC-SHA256("password", "salt", 4096) in Django's format.
+    const DJANGO_HASH: &str =
+        "pbkdf2_sha256$4096$salt$xeR41ZKIyEGqUw22hFxMjZYok6ABzk4RpJY4c6qYE0o=";
+
+    #[tokio::test]
+    async fn a_matching_django_hash_comes_back_hashed_again_in_argon2id() {
+        let stored = Some(StoredHash(DJANGO_HASH.into()));
+        let Verified::Rehashed { old, new } =
+            check_in(None, "password".into(), stored).await.unwrap()
+        else {
+            panic!("not rehashed");
+        };
+        assert_eq!(old.0, DJANGO_HASH);
+        assert!(new.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("password".into(), Some(new)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_for_a_django_hash_is_not_rehashed() {
+        let stored = Some(StoredHash(DJANGO_HASH.into()));
+        let verified = check_in(None, "passwore".into(), stored).await.unwrap();
+        assert!(matches!(verified, Verified::No), "{verified:?}");
+    }
+
+    #[tokio::test]
+    async fn our_own_hashes_are_not_rehashed() {
+        let stored = hash("correct horse".into()).await.unwrap();
+        let verified = check_in(None, "correct horse".into(), Some(stored))
+            .await
+            .unwrap();
+        assert!(matches!(verified, Verified::Yes), "{verified:?}");
+    }
+
+    /// An unusable Django password (or a corrupt hash) never matches, but
+    /// answering at once would tell such users from unknown ones.
+    #[tokio::test]
+    async fn a_hash_that_cannot_match_still_costs_a_full_hash() {
+        warm_up();
+        for stored in [
+            "!P2eeLncmb8s9dVyC1e8lSTUyt3kkFOwXSrlgU5BW",
+            "md5$s$x",
+            "pbkdf2_sha256$99999999$s$AAAA",
+        ] {
+            let started = std::time::Instant::now();
+            let verified = check_in(None, "x".into(), Some(StoredHash(stored.into())))
+                .await
+                .unwrap();
+            assert!(matches!(verified, Verified::No));
+            assert!(
+                started.elapsed() >= std::time::Duration::from_millis(5),
+                "{stored}: {:?}",
+                started.elapsed()
+            );
+        }
     }
 
     #[tokio::test]

@@ -141,8 +141,9 @@ pub async fn login_with<T>(
         ),
         None => (None, None),
     };
-    let matches = password::verify_in(Some(place), pass, stored).await?;
-    let Some((user_id, username, email, true, version)) = account.filter(|_| matches) else {
+    let verified = password::check_in(Some(place), pass, stored).await?;
+    let Some((user_id, username, email, true, version)) = account.filter(|_| verified.matches())
+    else {
         // No username here: people type passwords into the username box.
         tracing::info!("login failed");
         return Err(ApiError::BadCredentials);
@@ -185,8 +186,25 @@ pub async fn login_with<T>(
     tokens::insert(&mut *tx, &row).await?;
     rate_limit::login_succeeded(&mut tx, &buckets).await?;
     tx.commit().await?;
+    store_rehash(state, user_id, verified).await;
     tracing::info!(user_id, "logged in");
     Ok(issued.answer)
+}
+
+/// After a password check that matched an imported (Django) hash: the
+/// hash is replaced by this server's argon2id of the same password (API.md
+/// "Moving a Django deployment over"), unless a password change got there
+/// first. If that fails the old hash stays, and still verifies: the login
+/// or check it follows stands.
+async fn store_rehash(state: &AppState, user_id: i64, verified: password::Verified) {
+    let password::Verified::Rehashed { old, new } = verified else {
+        return;
+    };
+    match users::upgrade_password_hash(&state.db.pool, user_id, &old, &new).await {
+        Ok(true) => tracing::info!(user_id, "imported password hash replaced by argon2id"),
+        Ok(false) => tracing::info!(user_id, "imported password hash changed meanwhile; kept"),
+        Err(e) => tracing::warn!(user_id, error = %e, "cannot replace an imported password hash"),
+    }
 }
 
 fn new_row(claims: &RefreshClaims, now: Timestamp) -> NewRefreshToken<'_> {
@@ -372,10 +390,12 @@ pub async fn check_current_password(
 ) -> ApiResult<bool> {
     let (place, buckets) = password_attempt(state, client, username).await?;
     let stored = users::password_hash(&state.db.pool, user_id).await?;
-    if !password::verify_in(Some(place), pass, stored).await? {
+    let verified = password::check_in(Some(place), pass, stored).await?;
+    if !verified.matches() {
         tracing::info!(user_id, "current password refused");
         return Ok(false);
     }
+    store_rehash(state, user_id, verified).await;
     let mut conn = state.db.pool.acquire().await?;
     rate_limit::login_succeeded(&mut conn, &buckets).await?;
     Ok(true)

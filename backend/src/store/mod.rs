@@ -107,6 +107,12 @@ impl Db {
         Ok(())
     }
 
+    /// Whether this is PostgreSQL, for the few statements whose dialects
+    /// differ beyond what `share_lock` covers.
+    pub fn is_postgres(&self) -> bool {
+        !self.sqlite
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("select 1").execute(&self.pool).await.is_ok()

@@ -251,6 +251,116 @@ pub async fn set_password_hash<'e>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Replaces an imported (Django) hash by this server's hash of the same
+/// password, if `old` is still the stored one: a password change that
+/// committed meanwhile wins. The credentials version stays, since the
+/// password is the same and the user's sessions should stay too.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn upgrade_password_hash<'e>(
+    db: impl Executor<'e>,
+    id: i64,
+    old: &PasswordHash,
+    new: &PasswordHash,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("update users set password_hash = $3 where id = $1 and password_hash = $2")
+            .bind(id)
+            .bind(&old.0)
+            .bind(&new.0)
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A user brought over from another system with its id, join date and
+/// password hash (see `crate::import`).
+pub struct ImportedUserRow<'a> {
+    pub id: i64,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub hash: &'a PasswordHash,
+    pub active: bool,
+    pub date_joined: crate::clock::Timestamp,
+}
+
+/// What became of a user to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Imported {
+    Created,
+    /// The username belongs to the user with this id: left alone.
+    UsernameTaken {
+        id: i64,
+    },
+    /// The id belongs to a user of another name: left alone.
+    IdTaken {
+        username: String,
+    },
+}
+
+/// Inserts `user` with its own id unless its username or its id is taken;
+/// an existing row is never changed. `postgres`: the `generated always`
+/// id column takes an explicit value only with `overriding system value`.
+#[tracing::instrument(skip_all, fields(id = user.id))]
+pub async fn insert_imported(
+    conn: &mut sqlx::AnyConnection,
+    user: &ImportedUserRow<'_>,
+    postgres: bool,
+) -> Result<Imported, sqlx::Error> {
+    let overriding = if postgres {
+        " overriding system value"
+    } else {
+        ""
+    };
+    let done = sqlx::query(&format!(
+        "insert into users (id, username, email, first_name, last_name, password_hash,
+             is_active, date_joined){overriding}
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing"
+    ))
+    .bind(user.id)
+    .bind(user.username)
+    .bind(user.email)
+    .bind(user.first_name)
+    .bind(user.last_name)
+    .bind(&user.hash.0)
+    .bind(i64::from(user.active))
+    .bind(user.date_joined.micros())
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(Imported::Created);
+    }
+    let by_name: Option<(i64,)> = sqlx::query_as("select id from users where username = $1")
+        .bind(user.username)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some((id,)) = by_name {
+        return Ok(Imported::UsernameTaken { id });
+    }
+    let (username,): (String,) = sqlx::query_as("select username from users where id = $1")
+        .bind(user.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Imported::IdTaken { username })
+}
+
+/// PostgreSQL only: moves the `users.id` sequence past the largest id, so
+/// that the next registration after an import of explicit ids does not
+/// collide with one of them. (SQLite's AUTOINCREMENT already counts from
+/// the largest id ever stored.) Never moves it back, which would hand out
+/// the ids of deleted users again.
+pub async fn move_id_sequence_past_ids<'e>(db: impl Executor<'e>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "select setval(s, greatest((select max(id) from users), pg_sequence_last_value(s)))
+         from (select pg_get_serial_sequence('users', 'id')::regclass as s) as seq
+         where exists (select 1 from users)",
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Every user's id and username, for the start-up check of stored names.
 pub async fn usernames<'e>(db: impl Executor<'e>) -> Result<Vec<(i64, String)>, sqlx::Error> {
     sqlx::query_as("select id, username from users order by id")
@@ -295,4 +405,49 @@ pub async fn update_profile<'e>(
     .bind(email)
     .fetch_optional(db)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_upgrade_replaces_only_the_hash_it_verified_and_keeps_the_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::Db::connect(&format!("sqlite://{}/app.db", dir.path().display()))
+            .await
+            .unwrap();
+        sqlx::query(
+            "insert into users (id, username, password_hash, date_joined) values (3, 'a', 'django', 0)",
+        )
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        let hash = |h: &str| PasswordHash(h.to_owned());
+
+        // A password change committed between the check and the upgrade.
+        assert!(
+            set_password_hash(&db.pool, 3, &hash("changed"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !upgrade_password_hash(&db.pool, 3, &hash("django"), &hash("ours"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            password_hash(&db.pool, 3).await.unwrap().unwrap().0,
+            "changed"
+        );
+
+        assert!(
+            upgrade_password_hash(&db.pool, 3, &hash("changed"), &hash("ours"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(password_hash(&db.pool, 3).await.unwrap().unwrap().0, "ours");
+        let owner = token_owner(&db.pool, 3, "").await.unwrap().unwrap();
+        assert_eq!(owner.version, 1, "only the password change moved it");
+    }
 }

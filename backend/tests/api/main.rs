@@ -11,6 +11,7 @@ mod hardening;
 mod helpers;
 mod hostile;
 mod http;
+mod import;
 mod instances;
 mod lifecycle;
 mod notes;
