@@ -153,6 +153,7 @@ async fn after_a_week_of_renewals_aurelia_lets_the_token_expire_and_the_api_asks
         }
         let answer: Value = response.json().await.expect("JSON");
         token = answer["token"].as_str().expect("a token").to_owned();
+        assert_eq!(claims_of(&token)["orig_iat"], orig_iat);
         assert!(
             app.clock.now().secs() < orig_iat + REFRESH_DELTA,
             "renewed past the refresh expiry"
