@@ -16,6 +16,7 @@ mod instances;
 mod lifecycle;
 mod notes;
 mod profile;
+mod seeds;
 mod sessions;
 mod tokens;
 mod transport;
