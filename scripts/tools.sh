@@ -3,6 +3,7 @@
 #   - the wasm32-unknown-unknown target
 #   - trunk 0.21.14 and wasm-bindgen-cli 0.2.130 (cargo install, from crates.io)
 #   - binaryen 132 (wasm-opt) from npm into $repo/.tools/binaryen
+#   - MailDev 3.0.0 (the tests' SMTP server) from npm into $repo/.tools/maildev
 #   - Debian chromium and chromium-driver (for the e2e tests)
 # Each step is skipped when the right version is already there, so running it
 # again costs a few seconds. Nothing is downloaded from outside the package
@@ -22,6 +23,7 @@ _tools_main() {
     local wasm_bindgen_version="0.2.130"
     local binaryen_version="132.0.0"
     local binaryen_dir="$repo/.tools/binaryen"
+    local maildev_version="3.0.0"
 
     export PATH="$binaryen_dir/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
@@ -59,6 +61,17 @@ _tools_main() {
     else
         mkdir -p "$binaryen_dir"
         npm install --prefix "$binaryen_dir" --no-audit --no-fund "binaryen@$binaryen_version"
+    fi
+
+    # MailDev, the SMTP server the tests send mail to and read back through
+    # its REST API (one started per test run, on free ports).
+    local maildev_dir="$repo/.tools/maildev"
+    if [[ -x "$maildev_dir/node_modules/.bin/maildev" ]] &&
+        grep -q "\"version\": \"$maildev_version\"" "$maildev_dir/node_modules/maildev/package.json" 2>/dev/null; then
+        echo "tools: maildev $maildev_version present"
+    else
+        mkdir -p "$maildev_dir"
+        npm install --prefix "$maildev_dir" --no-audit --no-fund "maildev@$maildev_version"
     fi
 
     # Chromium and its driver for the browser journeys.

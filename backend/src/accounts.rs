@@ -47,7 +47,10 @@ pub async fn create_user_from(
         return Err(taken_error());
     }
     let place = crate::auth::session::admit(state, &key).await?;
-    match insert_user(&state.db, user, Some(place), state.clock.now(), by_email).await {
+    // SEND_ACTIVATION_EMAIL: inactive until the mailed link is used.
+    let active = !state.settings.mail.send_activation;
+    let now = state.clock.now();
+    match insert_user(&state.db, user, Some(place), now, by_email, active).await {
         Err(AccountError::UsernameTaken | AccountError::EmailTaken) => Err(taken_error()),
         other => Ok(other?),
     }
@@ -102,7 +105,7 @@ fn describe_fields(errors: &FieldErrors) -> String {
 /// Hashes the password and inserts the user. A taken username is a field
 /// error, also when two registrations race for it (the unique index decides).
 pub async fn create_user(db: &Db, user: NewUser) -> Result<UserRow, AccountError> {
-    insert_user(db, user, None, Clock::system().now(), false).await
+    insert_user(db, user, None, Clock::system().now(), false, true).await
 }
 
 /// With `unique_email`, the email is claimed under its lock (`Db::lock_key`)
@@ -113,6 +116,7 @@ async fn insert_user(
     place: Option<Admitted>,
     now: Timestamp,
     unique_email: bool,
+    active: bool,
 ) -> Result<UserRow, AccountError> {
     let hash = password::hash_in(place, user.password.expose().to_owned()).await?;
     let row = NewUserRow {
@@ -121,6 +125,7 @@ async fn insert_user(
         first_name: user.first_name.as_str(),
         last_name: user.last_name.as_str(),
         hash: &hash,
+        active,
     };
     let mut tx = db.begin_write().await?;
     if unique_email {

@@ -99,6 +99,23 @@ pub struct ServeArgs {
     /// `/auth/obtain_token/=/api-token-auth/`.
     #[arg(long, env = "PATH_ALIASES")]
     pub path_aliases: Option<String>,
+    /// Where mail goes: `log` (written to the log, links included) or
+    /// `smtp://[user:password@]host:port[?tls=starttls|tls]`.
+    #[arg(long, env = "EMAIL_URL", default_value = "log", hide_env_values = true)]
+    pub email_url: String,
+    /// The sender of every mail.
+    #[arg(long, env = "EMAIL_FROM", default_value = "no-reply@localhost")]
+    pub email_from: String,
+    /// Where users open the app: the start of every link in a mail.
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8000")]
+    pub public_url: String,
+    /// How long a link mailed for activation, a password reset or a
+    /// username reset works, in seconds.
+    #[arg(long, env = "PASSWORD_RESET_TIMEOUT_SECS", default_value_t = 259_200)]
+    pub password_reset_timeout_secs: u64,
+    /// New accounts are inactive until activated through a mailed link.
+    #[arg(long, env = "SEND_ACTIVATION_EMAIL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub send_activation_email: bool,
 }
 
 /// `DATABASE_URL`'s default, for `serve` and the other commands alike.
@@ -223,6 +240,54 @@ pub struct PathAlias {
     pub target: String,
 }
 
+/// Where mail goes (`EMAIL_URL`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// Into the log, links included: a newcomer follows them from there.
+    Log,
+    Smtp {
+        host: String,
+        port: u16,
+        tls: SmtpTls,
+        credentials: Option<(String, Secret)>,
+    },
+}
+
+impl fmt::Debug for MailTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MailTransport::Log => f.write_str("Log"),
+            MailTransport::Smtp {
+                host, port, tls, ..
+            } => {
+                write!(f, "Smtp({host}:{port}, {tls:?})")
+            }
+        }
+    }
+}
+
+/// How an SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain SMTP (a local relay, or MailDev in the tests).
+    None,
+    /// Plain, then upgraded with STARTTLS (refused if the server cannot).
+    StartTls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+}
+
+/// The account lifecycle's mail (API.md Part 2).
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    pub from: String,
+    /// Without a trailing slash.
+    pub public_url: String,
+    pub link_timeout: Duration,
+    pub send_activation: bool,
+}
+
 /// Validated settings of a running server.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -250,6 +315,7 @@ pub struct Settings {
     pub drf_jwt: Option<Duration>,
     /// Checked against the routes when the server is built (`routes`).
     pub path_aliases: Vec<PathAlias>,
+    pub mail: MailSettings,
 }
 
 /// A setting that cannot be used, named by its environment variable.
@@ -392,6 +458,33 @@ impl TryFrom<ServeArgs> for Settings {
             .transpose()?;
         let path_aliases = parse_aliases(args.path_aliases.as_deref().unwrap_or(""))
             .map_err(|reason| invalid("PATH_ALIASES", reason))?;
+        let mail = MailSettings {
+            transport: parse_email_url(args.email_url.trim())
+                .map_err(|reason| invalid("EMAIL_URL", reason))?,
+            from: match args.email_from.trim() {
+                from if from.parse::<lettre::message::Mailbox>().is_ok() => from.to_owned(),
+                from => return Err(invalid("EMAIL_FROM", format!("{from:?} is not an address"))),
+            },
+            public_url: match url::Url::parse(args.public_url.trim()) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                    args.public_url.trim().trim_end_matches('/').to_owned()
+                }
+                _ => {
+                    return Err(invalid(
+                        "PUBLIC_URL",
+                        format!(
+                            "{:?} is not a URL like https://app.example.com",
+                            args.public_url
+                        ),
+                    ));
+                }
+            },
+            link_timeout: positive(
+                "PASSWORD_RESET_TIMEOUT_SECS",
+                args.password_reset_timeout_secs,
+            )?,
+            send_activation: args.send_activation_email,
+        };
         Ok(Settings {
             bind,
             database_url,
@@ -412,8 +505,51 @@ impl TryFrom<ServeArgs> for Settings {
             login_field,
             drf_jwt,
             path_aliases,
+            mail,
         })
     }
+}
+
+/// `log`, or `smtp://[user:password@]host:port[?tls=starttls|tls]`.
+fn parse_email_url(raw: &str) -> Result<MailTransport, String> {
+    if raw == "log" {
+        return Ok(MailTransport::Log);
+    }
+    let shape = "is not log or smtp://[user:password@]host:port[?tls=starttls|tls]";
+    let url = url::Url::parse(raw).map_err(|_| format!("the value {shape}"))?;
+    let host = url.host_str().filter(|h| !h.is_empty());
+    let (Some(host), "smtp") = (host, url.scheme()) else {
+        return Err(format!("the value {shape}"));
+    };
+    let mut tls = SmtpTls::None;
+    for (key, value) in url.query_pairs() {
+        tls = match (key.as_ref(), value.as_ref()) {
+            ("tls", "starttls") => SmtpTls::StartTls,
+            ("tls", "tls") => SmtpTls::Tls,
+            _ => return Err(format!("?{key}={value} is not tls=starttls or tls=tls")),
+        };
+    }
+    let port = url.port().unwrap_or(match tls {
+        SmtpTls::Tls => 465,
+        SmtpTls::StartTls => 587,
+        SmtpTls::None => 25,
+    });
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let credentials = match (url.username(), url.password()) {
+        ("", None) => None,
+        (user, password) => Some((decode(user), Secret::new(decode(password.unwrap_or(""))))),
+    };
+    Ok(MailTransport::Smtp {
+        host: host.trim_matches(['[', ']']).to_owned(),
+        port,
+        tls,
+        credentials,
+    })
 }
 
 /// `alias=target,alias=target`. Each side must be a plain path (axum would
@@ -628,6 +764,72 @@ mod tests {
         assert_eq!(settings.drf_jwt, Some(Duration::from_secs(300)));
         assert_eq!(settings.login_field, LoginField::Email);
         assert!(ServeArgs::from_variables(&[("NO_SUCH", "1")]).is_err());
+    }
+
+    #[test]
+    fn email_url_is_log_or_smtp() {
+        assert_eq!(parse(&[]).unwrap().mail.transport, MailTransport::Log);
+        let smtp = parse(&[
+            "--email-url",
+            "smtp://ann:p%40ss@mail.example.com:2525?tls=starttls",
+        ]);
+        let MailTransport::Smtp {
+            host,
+            port,
+            tls,
+            credentials,
+        } = smtp.unwrap().mail.transport
+        else {
+            panic!("not smtp");
+        };
+        assert_eq!(
+            (host.as_str(), port, tls),
+            ("mail.example.com", 2525, SmtpTls::StartTls)
+        );
+        let (user, password) = credentials.unwrap();
+        assert_eq!((user.as_str(), password.expose()), ("ann", "p@ss"));
+        let tls = parse(&["--email-url", "smtp://mail.example.com?tls=tls"]).unwrap();
+        assert!(matches!(
+            tls.mail.transport,
+            MailTransport::Smtp {
+                port: 465,
+                tls: SmtpTls::Tls,
+                ..
+            }
+        ));
+        for bad in ["smtp:///", "http://x:25", "smtp://x:25?tls=maybe", "mail"] {
+            assert_eq!(
+                parse(&["--email-url", bad]).unwrap_err().name,
+                "EMAIL_URL",
+                "{bad}"
+            );
+        }
+        let shown = format!(
+            "{:?}",
+            parse(&["--email-url", "smtp://u:hunter2@x:25"]).unwrap()
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn mail_addresses_and_links_are_checked() {
+        let defaults = parse(&[]).unwrap().mail;
+        assert_eq!(defaults.public_url, "http://127.0.0.1:8000");
+        assert_eq!(defaults.from, "no-reply@localhost");
+        assert_eq!(defaults.link_timeout, Duration::from_secs(259_200));
+        assert!(!defaults.send_activation);
+        let trimmed = parse(&["--public-url", "https://app.example.com/"]).unwrap();
+        assert_eq!(trimmed.mail.public_url, "https://app.example.com");
+        assert_eq!(
+            parse(&["--public-url", "app.example.com"])
+                .unwrap_err()
+                .name,
+            "PUBLIC_URL"
+        );
+        assert_eq!(
+            parse(&["--email-from", "not an address"]).unwrap_err().name,
+            "EMAIL_FROM"
+        );
     }
 
     #[test]

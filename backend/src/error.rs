@@ -32,6 +32,9 @@ pub enum ApiError {
     TokenInvalid(&'static str),
     #[error("not found")]
     NotFound,
+    /// 403 `{"detail"}`: the request is understood and refused.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("request body too large")]
@@ -82,6 +85,7 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -97,6 +101,7 @@ impl ApiError {
             ApiError::BadCredentials => "No active account found with the given credentials".into(),
             ApiError::TokenInvalid(reason) => (*reason).into(),
             ApiError::NotFound => "Not found.".into(),
+            ApiError::Forbidden(why) => (*why).into(),
             ApiError::MethodNotAllowed => "Method not allowed.".into(),
             ApiError::TooLarge => "Request body is too large (the limit is 64 KiB).".into(),
             ApiError::UnsupportedMediaType => {

@@ -22,8 +22,12 @@ pub mod error;
 pub mod extract;
 /// The client's address behind trusted reverse proxies.
 pub mod forwarded;
+
+pub mod lifecycle;
+
 /// `import-django-users`: users and their password hashes from Django.
 pub mod import;
+pub mod mail;
 /// Handlers, one module per group of endpoints.
 pub mod routes;
 /// The server's lifecycle: serving, housekeeping, shutdown.

@@ -56,7 +56,9 @@ impl App {
             .await
             .with_context(|| format!("invalid setting BIND: cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
+        let mailer = crate::mail::Mailer::new(&settings.mail)?;
         let state = AppState {
+            mailer,
             db,
             jwt: Arc::new(jwt),
             settings: Arc::new(settings),

@@ -6,6 +6,7 @@ use crate::auth::hash_queue::HashQueue;
 use crate::auth::jwt::Jwt;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::mail::Mailer;
 use crate::store::Db;
 
 #[derive(Clone)]
@@ -17,4 +18,6 @@ pub struct AppState {
     pub hash_queue: Arc<HashQueue>,
     /// Now, for every rule about time (a test's clock in tests).
     pub clock: Clock,
+    /// The account lifecycle's mail.
+    pub mailer: Mailer,
 }

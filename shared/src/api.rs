@@ -89,6 +89,29 @@ pub struct SingleToken {
     pub token: Option<String>,
 }
 
+/// djoser's `POST users/reset_password/` (and the other requests that
+/// name an account by its email).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailBody {
+    pub email: Option<String>,
+}
+
+/// djoser's `POST users/activation/`: the `uid` and `token` of the link.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkBody {
+    pub uid: Option<String>,
+    pub token: Option<String>,
+}
+
+/// djoser's `POST users/reset_password_confirm/`: the `uid` and `token` of
+/// the mailed link, and the new password.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetPasswordConfirmBody {
+    pub uid: Option<String>,
+    pub token: Option<String>,
+    pub new_password: Option<String>,
+}
+
 /// `DELETE /api/users/me/` (djoser).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeleteMeBody {

@@ -6,11 +6,14 @@
 //!   with its stdout lines and its stderr kept for assertions.
 //! - [`PgDatabase`]: a throwaway PostgreSQL database on `TEST_POSTGRES_URL`,
 //!   dropped when it goes out of scope.
+//! - [`MailDev`]: the test run's SMTP server, read through its REST API.
 
 pub mod api;
+pub mod maildev;
 pub mod pg;
 pub mod server;
 
 pub use api::{ApiClient, expect_status};
+pub use maildev::{MailDev, Received};
 pub use pg::{DEFAULT_POSTGRES_URL, PgDatabase, postgres_url};
 pub use server::{ServeCommand, ServerProcess, sqlite_url};

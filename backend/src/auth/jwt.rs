@@ -79,6 +79,11 @@ impl Jwt {
         self.keys.jwks.as_ref()
     }
 
+    /// The key of the mailed links (see `auth::links`).
+    pub fn link_key(&self) -> &ring::hmac::Key {
+        &self.keys.link_key
+    }
+
     /// A new access token of session `sid`; `now` in seconds.
     pub fn issue_access(
         &self,

@@ -26,7 +26,21 @@ pub struct SigningKeys {
     pub kid: Option<String>,
     /// The JSON Web Key Set to publish (asymmetric mode only).
     pub jwks: Option<Value>,
+    /// Signs the links mailed for activation and resets (`auth::links`):
+    /// derived from the signing secret, so it is as secret and as shared
+    /// between instances as that, and never the same key.
+    pub link_key: ring::hmac::Key,
 }
+
+/// A key for another use than signing tokens, derived from the secret
+/// material (HKDF's extract step, with the use as its salt).
+fn derive(secret: &[u8], purpose: &str) -> ring::hmac::Key {
+    let salt = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, purpose.as_bytes());
+    let derived = ring::hmac::sign(&salt, secret);
+    ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref())
+}
+
+const LINK_KEY_PURPOSE: &str = "account links v1";
 
 impl SigningKeys {
     pub fn load(signing: &Signing) -> anyhow::Result<Self> {
@@ -51,6 +65,7 @@ impl SigningKeys {
                     decoding: DecodingKey::from_secret(&secret),
                     kid: None,
                     jwks: None,
+                    link_key: derive(&secret, LINK_KEY_PURPOSE),
                 })
             }
             Signing::EdDsa { key_file } => {
@@ -77,6 +92,7 @@ impl SigningKeys {
                         "kid": kid, "alg": "EdDSA", "use": "sig"
                     }]})),
                     kid: Some(kid),
+                    link_key: derive(pem.contents(), LINK_KEY_PURPOSE),
                 })
             }
         }

@@ -6,6 +6,7 @@ pub mod drf_jwt;
 pub mod hash_queue;
 pub mod jwt;
 pub mod keys;
+pub mod links;
 pub mod password;
 pub mod rate_limit;
 pub mod session;

@@ -139,6 +139,30 @@ pub async fn reserve_registration(
     Ok(())
 }
 
+/// API.md Part 2: each kind of mail goes to one address at most once in
+/// this window.
+pub const MAIL_WINDOW: Duration = Duration::from_secs(60);
+
+/// Whether a mail of `kind` (`"mail_password_reset"`, …) may go to
+/// `address` now, counting it if so. The request is answered the same
+/// either way; only the mail is skipped.
+pub async fn reserve_mail(
+    db: &crate::store::Db,
+    kind: &'static str,
+    address: &str,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let address = address.to_lowercase();
+    let bucket = Bucket {
+        kind,
+        client: &address,
+        username: "",
+    };
+    Ok(throttle::take(&db.pool, bucket, 1, MAIL_WINDOW, now)
+        .await?
+        .is_some())
+}
+
 fn registration_bucket(client: &str) -> Bucket<'_> {
     Bucket {
         kind: "register",

@@ -413,6 +413,25 @@ pub async fn change_password(state: &AppState, user_id: i64, hash: &PasswordHash
     Ok(())
 }
 
+/// A password reset through a mailed link: the new hash only if the stored
+/// one is still `old` (the link's), and then, as a password change, the end
+/// of every session. `false`: the link was used meanwhile.
+pub async fn reset_password(
+    state: &AppState,
+    user_id: i64,
+    old: &str,
+    hash: &PasswordHash,
+) -> ApiResult<bool> {
+    let mut tx = state.db.begin_write().await?;
+    if !users::replace_password_hash(&mut *tx, user_id, old, hash).await? {
+        return Ok(false);
+    }
+    let revoked = tokens::revoke_user(&mut *tx, user_id, state.clock.now()).await?;
+    tx.commit().await?;
+    tracing::info!(user_id, revoked, "password reset; sessions ended");
+    Ok(true)
+}
+
 /// API.md Part 2 `GET /api/sessions/`: the user's live sessions, newest
 /// first.
 pub async fn list(state: &AppState, user_id: i64) -> ApiResult<Vec<SessionRow>> {

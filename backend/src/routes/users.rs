@@ -6,7 +6,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use shared::{DeleteMeBody, FieldErrors, ProfilePatch, RegisterBody, SetPasswordBody, User};
+use shared::{
+    DeleteMeBody, EmailBody, FieldErrors, LinkBody, ProfilePatch, RegisterBody,
+    ResetPasswordConfirmBody, SetPasswordBody, User,
+};
 
 use super::Endpoint;
 use crate::accounts::{self, create_user_from};
@@ -15,6 +18,7 @@ use crate::config::LoginField;
 use crate::domain::{NewPassword, NewUser, collect, required};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, AuthUser, ClientAddr, JsonOrEmpty};
+use crate::lifecycle;
 use crate::state::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -28,7 +32,82 @@ pub fn endpoints() -> Vec<Endpoint> {
             &["/api/users/set_password/", "/auth/users/set_password/"],
             post(set_password),
         ),
+        Endpoint::new(
+            &["/api/users/activation/", "/auth/users/activation/"],
+            post(activation),
+        ),
+        Endpoint::new(
+            &[
+                "/api/users/resend_activation/",
+                "/auth/users/resend_activation/",
+            ],
+            post(resend_activation),
+        ),
+        Endpoint::new(
+            &["/api/users/reset_password/", "/auth/users/reset_password/"],
+            post(reset_password),
+        ),
+        Endpoint::new(
+            &[
+                "/api/users/reset_password_confirm/",
+                "/auth/users/reset_password_confirm/",
+            ],
+            post(reset_password_confirm),
+        ),
     ]
+}
+
+/// djoser's `POST users/activation/`: 204, and the link's account is
+/// active; 403 if it already was.
+async fn activation(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LinkBody>,
+) -> ApiResult<StatusCode> {
+    let mut errors = FieldErrors::default();
+    let Some((uid, token)) = lifecycle::link_fields(&mut errors, body.uid, body.token) else {
+        return Err(ApiError::Fields(errors));
+    };
+    lifecycle::activate(&state, &uid, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// djoser's `POST users/resend_activation/`: 204 for any email; an
+/// inactive account's is mailed its link again.
+async fn resend_activation(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<EmailBody>,
+) -> ApiResult<StatusCode> {
+    let email = lifecycle::requested_email(body.email)?;
+    lifecycle::resend_activation(&state, &email).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// djoser's `POST users/reset_password/`: 204 whether or not the email has
+/// an account; a known one is mailed a link.
+async fn reset_password(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<EmailBody>,
+) -> ApiResult<StatusCode> {
+    let email = lifecycle::requested_email(body.email)?;
+    lifecycle::request_password_reset(&state, &email).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// djoser's `POST users/reset_password_confirm/`: 204 and a new password
+/// (every session ends), for the `uid` and `token` of a mailed link.
+async fn reset_password_confirm(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    ApiJson(body): ApiJson<ResetPasswordConfirmBody>,
+) -> ApiResult<StatusCode> {
+    let mut errors = FieldErrors::default();
+    let link = lifecycle::link_fields(&mut errors, body.uid, body.token);
+    let new = collect(&mut errors, "new_password", required(body.new_password));
+    let (Some((uid, token)), Some(new)) = (link, new) else {
+        return Err(ApiError::Fields(errors));
+    };
+    lifecycle::confirm_password_reset(&state, &client, &uid, &token, new).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// API.md `POST /api/users/`: 201 with the new user; at most
@@ -41,7 +120,15 @@ async fn register(
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let by_email = state.settings.login_field == LoginField::Email;
     let user = NewUser::parse(body, by_email)?;
+    let activation = state.settings.mail.send_activation;
+    if activation && user.email.as_str().is_empty() {
+        // The activation link needs somewhere to go.
+        return Err(ApiError::field("email", shared::error::REQUIRED));
+    }
     let created = create_user_from(&state, &client, user).await?;
+    if activation {
+        lifecycle::send_activation(&state, created.id).await?;
+    }
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 

@@ -75,6 +75,8 @@ pub struct NewUserRow<'a> {
     pub first_name: &'a str,
     pub last_name: &'a str,
     pub hash: &'a PasswordHash,
+    /// `false` with `SEND_ACTIVATION_EMAIL`: until the mailed link is used.
+    pub active: bool,
 }
 
 const COLUMNS: &str = "id, username, email, first_name, last_name, is_active";
@@ -86,8 +88,9 @@ pub async fn insert<'e>(
     now: crate::clock::Timestamp,
 ) -> Result<UserRow, sqlx::Error> {
     sqlx::query_as(&format!(
-        "insert into users (username, email, first_name, last_name, password_hash, date_joined)
-         values ($1, $2, $3, $4, $5, $6) returning {COLUMNS}"
+        "insert into users
+             (username, email, first_name, last_name, password_hash, date_joined, is_active)
+         values ($1, $2, $3, $4, $5, $6, $7) returning {COLUMNS}"
     ))
     .bind(user.username)
     .bind(user.email)
@@ -95,8 +98,19 @@ pub async fn insert<'e>(
     .bind(user.last_name)
     .bind(&user.hash.0)
     .bind(now.micros())
+    .bind(i64::from(user.active))
     .fetch_one(db)
     .await
+}
+
+/// Makes an inactive account active; `false` if it already was (or is
+/// gone): of two uses of one activation link, one wins.
+pub async fn activate<'e>(db: impl Executor<'e>, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("update users set is_active = 1 where id = $1 and is_active = 0")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn find<'e>(db: impl Executor<'e>, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
@@ -187,6 +201,60 @@ pub async fn email_taken<'e>(
             .fetch_optional(db)
             .await?;
     Ok(found.is_some())
+}
+
+/// What the links mailed to an account are bound to (`auth::links`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LinkRow {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub is_active: i64,
+}
+
+const LINK_COLUMNS: &str = "id, username, email, password_hash, is_active";
+
+pub async fn link_row<'e>(db: impl Executor<'e>, id: i64) -> Result<Option<LinkRow>, sqlx::Error> {
+    sqlx::query_as(&format!("select {LINK_COLUMNS} from users where id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The accounts whose email is `email`, ignoring case (Django mails each).
+pub async fn link_rows_by_email<'e>(
+    db: impl Executor<'e>,
+    email: &str,
+) -> Result<Vec<LinkRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {LINK_COLUMNS} from users
+         where lower(email) = lower($1) and email <> '' order by id limit 10"
+    ))
+    .bind(email)
+    .fetch_all(db)
+    .await
+}
+
+/// A new password, if the stored hash is still `old` (the one a reset link
+/// was checked against): two uses of one link race here, and one wins. The
+/// credentials version moves on, as for any password change.
+pub async fn replace_password_hash<'e>(
+    db: impl Executor<'e>,
+    id: i64,
+    old: &str,
+    new: &PasswordHash,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update users set password_hash = $3, credentials_version = credentials_version + 1
+         where id = $1 and password_hash = $2",
+    )
+    .bind(id)
+    .bind(old)
+    .bind(&new.0)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Deletes an account; its notes, sessions and refresh tokens go with it

@@ -1,6 +1,7 @@
 //! HTTP tests of every rule of API.md, against the real server on a random
 //! port, each test on a fresh SQLite file and on a fresh PostgreSQL database.
 
+mod account_mail;
 mod aliases;
 mod auth;
 mod cli;

@@ -1,0 +1,193 @@
+//! The account lifecycle by email (API.md Part 2): requests that mail a
+//! link, and the confirmations that use one. Requests answer alike whether
+//! or not the email has an account; mail goes out after the answer (see
+//! `mail`), at most once a minute per address and kind.
+
+use shared::FieldErrors;
+
+use crate::auth::links::{self, AccountState, Purpose};
+use crate::auth::{password, rate_limit, session};
+use crate::domain::{Email, NewPassword, collect, required};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ClientAddr;
+use crate::mail::messages::{self, Kind};
+use crate::state::AppState;
+use crate::store::users::{self, LinkRow};
+
+/// djoser's words for a link that names no account.
+pub const INVALID_UID: &str = "Invalid user id or user doesn't exist.";
+/// djoser's words for a link that is not (or no longer) valid.
+pub const INVALID_TOKEN: &str = "Invalid token for given user.";
+
+/// djoser's words for an activation link of an account already active.
+pub const STALE_TOKEN: &str = "Stale token for given user.";
+
+/// What a link of `purpose` is bound to. An activation link leaves the
+/// active flag out, so that a used one is told apart (403, stale) from an
+/// invalid one.
+fn account_state(row: &LinkRow, purpose: Purpose) -> AccountState<'_> {
+    AccountState {
+        user_id: row.id,
+        username: &row.username,
+        email: &row.email,
+        password_hash: &row.password_hash,
+        active: purpose != Purpose::Activation && row.is_active != 0,
+    }
+}
+
+/// The email of a request body: required, and an address.
+pub fn requested_email(value: Option<String>) -> ApiResult<String> {
+    let email = required(value)
+        .and_then(Email::parse)
+        .map_err(|e| ApiError::field("email", e))?;
+    Ok(email.as_str().to_owned())
+}
+
+/// Mails `row` a link of `kind` to `path` (`/password/reset/confirm`), if
+/// its address has not had one of that kind in the last minute.
+async fn mail_link(state: &AppState, row: &LinkRow, kind: Kind) -> ApiResult<()> {
+    let (purpose, path, bucket) = match kind {
+        Kind::Activation => (Purpose::Activation, "/activate", "mail_activation"),
+        Kind::PasswordReset => (
+            Purpose::PasswordReset,
+            "/password/reset/confirm",
+            "mail_password_reset",
+        ),
+        Kind::UsernameReset => (
+            Purpose::UsernameReset,
+            "/username/reset/confirm",
+            "mail_username_reset",
+        ),
+    };
+    let now = state.clock.now();
+    if !rate_limit::reserve_mail(&state.db, bucket, &row.email, now).await? {
+        tracing::info!(
+            user_id = row.id,
+            bucket,
+            "mail skipped: one went out in the last minute"
+        );
+        return Ok(());
+    }
+    let token = links::make(
+        state.jwt.link_key(),
+        purpose,
+        &account_state(row, purpose),
+        now.secs(),
+    );
+    let mail = &state.settings.mail;
+    let link = format!(
+        "{}{path}/{}/{token}",
+        mail.public_url,
+        links::encode_uid(row.id)
+    );
+    let message = messages::compose(kind, &row.email, &row.username, &link, mail.link_timeout);
+    state.mailer.send_later(message);
+    Ok(())
+}
+
+/// The activation mail of a new account (`SEND_ACTIVATION_EMAIL`), which
+/// counts for the one-a-minute rule of its kind.
+pub async fn send_activation(state: &AppState, user_id: i64) -> ApiResult<()> {
+    if let Some(row) = users::link_row(&state.db.pool, user_id).await? {
+        mail_link(state, &row, Kind::Activation).await?;
+    }
+    Ok(())
+}
+
+/// `POST users/resend_activation/`: every inactive account with this email
+/// is mailed its link again (with `SEND_ACTIVATION_EMAIL` only); the answer
+/// is the same for an unknown or active one.
+pub async fn resend_activation(state: &AppState, email: &str) -> ApiResult<()> {
+    if !state.settings.mail.send_activation {
+        return Ok(());
+    }
+    for row in users::link_rows_by_email(&state.db.pool, email).await? {
+        if row.is_active == 0 {
+            mail_link(state, &row, Kind::Activation).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `POST users/activation/`: the link's account becomes active; 403 if it
+/// already is (the link was used, or never needed).
+pub async fn activate(state: &AppState, uid: &str, token: &str) -> ApiResult<()> {
+    let row = account_of_link(state, uid, token, Purpose::Activation).await?;
+    if row.is_active != 0 || !users::activate(&state.db.pool, row.id).await? {
+        return Err(ApiError::Forbidden(STALE_TOKEN));
+    }
+    tracing::info!(user_id = row.id, "account activated");
+    Ok(())
+}
+
+/// `POST users/reset_password/`: every active account with this email is
+/// mailed a link; the answer is the same for an unknown email.
+pub async fn request_password_reset(state: &AppState, email: &str) -> ApiResult<()> {
+    for row in users::link_rows_by_email(&state.db.pool, email).await? {
+        if row.is_active != 0 {
+            mail_link(state, &row, Kind::PasswordReset).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The account a link's `uid` names, and its `token` checked for `purpose`.
+async fn account_of_link(
+    state: &AppState,
+    uid: &str,
+    token: &str,
+    purpose: Purpose,
+) -> ApiResult<LinkRow> {
+    let row = match links::decode_uid(uid) {
+        Some(id) => users::link_row(&state.db.pool, id).await?,
+        None => None,
+    };
+    let Some(row) = row else {
+        return Err(ApiError::field("uid", INVALID_UID));
+    };
+    let timeout = state.settings.mail.link_timeout.as_secs();
+    let now = state.clock.now().secs();
+    let bound = account_state(&row, purpose);
+    if !links::check(state.jwt.link_key(), purpose, &bound, token, now, timeout) {
+        return Err(ApiError::field("token", INVALID_TOKEN));
+    }
+    Ok(row)
+}
+
+/// The `uid` and `token` of a confirmation body, or their field errors
+/// (beside `errors` of the other fields).
+pub fn link_fields(
+    errors: &mut FieldErrors,
+    uid: Option<String>,
+    token: Option<String>,
+) -> Option<(String, String)> {
+    let uid = collect(errors, "uid", required(uid));
+    let token = collect(errors, "token", required(token));
+    uid.zip(token)
+}
+
+/// `POST users/reset_password_confirm/`: the new password of the link's
+/// account, and every session of it ends.
+pub async fn confirm_password_reset(
+    state: &AppState,
+    client: &ClientAddr,
+    uid: &str,
+    token: &str,
+    new_password: String,
+) -> ApiResult<()> {
+    let row = account_of_link(state, uid, token, Purpose::PasswordReset).await?;
+    let new = NewPassword::parse(new_password, &row.username).map_err(|reasons| {
+        let mut errors = FieldErrors::default();
+        for r in reasons {
+            errors.add("new_password", r);
+        }
+        ApiError::Fields(errors)
+    })?;
+    let place = session::admit(state, &client.key()).await?;
+    let hash = password::hash_in(Some(place), new.expose().to_owned()).await?;
+    if !session::reset_password(state, row.id, &row.password_hash, &hash).await? {
+        // The same link was used a moment ago.
+        return Err(ApiError::field("token", INVALID_TOKEN));
+    }
+    Ok(())
+}
