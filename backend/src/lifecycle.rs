@@ -7,12 +7,12 @@ use shared::FieldErrors;
 
 use crate::auth::links::{self, AccountState, Purpose};
 use crate::auth::{password, rate_limit, session};
-use crate::domain::{Email, NewPassword, collect, required};
+use crate::domain::{Email, NewPassword, Username, collect, required};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ClientAddr;
 use crate::mail::messages::{self, Kind};
 use crate::state::AppState;
-use crate::store::users::{self, LinkRow};
+use crate::store::users::{self, LinkRow, Renamed};
 
 /// djoser's words for a link that names no account.
 pub const INVALID_UID: &str = "Invalid user id or user doesn't exist.";
@@ -129,6 +129,52 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> ApiResult<
         }
     }
     Ok(())
+}
+
+/// `POST users/reset_username/`: every active account with this email is
+/// mailed a link to choose a new username; the same answer for any email.
+pub async fn request_username_reset(state: &AppState, email: &str) -> ApiResult<()> {
+    for row in users::link_rows_by_email(&state.db.pool, email).await? {
+        if row.is_active != 0 {
+            mail_link(state, &row, Kind::UsernameReset).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Renames the account `user_id` from `old`; a taken name is the field
+/// error, a rename that raced this one `stale`.
+pub async fn rename(
+    state: &AppState,
+    user_id: i64,
+    old: &str,
+    new: &Username,
+    stale: ApiError,
+) -> ApiResult<()> {
+    match users::rename_from(&state.db.pool, user_id, old, new.as_str()).await? {
+        Renamed::Done => {
+            tracing::info!(user_id, "username changed");
+            Ok(())
+        }
+        Renamed::Taken => Err(ApiError::field(
+            "new_username",
+            crate::accounts::USERNAME_TAKEN,
+        )),
+        Renamed::Stale => Err(stale),
+    }
+}
+
+/// `POST users/reset_username_confirm/`: the link's account gets the new
+/// username (which kills the link: it was signed over the old one).
+pub async fn confirm_username_reset(
+    state: &AppState,
+    uid: &str,
+    token: &str,
+    new_username: Username,
+) -> ApiResult<()> {
+    let row = account_of_link(state, uid, token, Purpose::UsernameReset).await?;
+    let stale = ApiError::field("token", INVALID_TOKEN);
+    rename(state, row.id, &row.username, &new_username, stale).await
 }
 
 /// The account a link's `uid` names, and its `token` checked for `purpose`.

@@ -112,6 +112,21 @@ pub struct ResetPasswordConfirmBody {
     pub new_password: Option<String>,
 }
 
+/// djoser's `POST users/set_username/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetUsernameBody {
+    pub current_password: Option<String>,
+    pub new_username: Option<String>,
+}
+
+/// djoser's `POST users/reset_username_confirm/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetUsernameConfirmBody {
+    pub uid: Option<String>,
+    pub token: Option<String>,
+    pub new_username: Option<String>,
+}
+
 /// `DELETE /api/users/me/` (djoser).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeleteMeBody {

@@ -8,14 +8,14 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use shared::{
     DeleteMeBody, EmailBody, FieldErrors, LinkBody, ProfilePatch, RegisterBody,
-    ResetPasswordConfirmBody, SetPasswordBody, User,
+    ResetPasswordConfirmBody, ResetUsernameConfirmBody, SetPasswordBody, SetUsernameBody, User,
 };
 
 use super::Endpoint;
 use crate::accounts::{self, create_user_from};
 use crate::auth::{password, session};
 use crate::config::LoginField;
-use crate::domain::{NewPassword, NewUser, collect, required};
+use crate::domain::{NewPassword, NewUser, Username, collect, required};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, AuthUser, ClientAddr, JsonOrEmpty};
 use crate::lifecycle;
@@ -31,6 +31,21 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(
             &["/api/users/set_password/", "/auth/users/set_password/"],
             post(set_password),
+        ),
+        Endpoint::new(
+            &["/api/users/set_username/", "/auth/users/set_username/"],
+            post(set_username),
+        ),
+        Endpoint::new(
+            &["/api/users/reset_username/", "/auth/users/reset_username/"],
+            post(reset_username),
+        ),
+        Endpoint::new(
+            &[
+                "/api/users/reset_username_confirm/",
+                "/auth/users/reset_username_confirm/",
+            ],
+            post(reset_username_confirm),
         ),
         Endpoint::new(
             &["/api/users/activation/", "/auth/users/activation/"],
@@ -55,6 +70,67 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(reset_password_confirm),
         ),
     ]
+}
+
+/// djoser's `POST users/set_username/`: 204 and the new username, if
+/// `current_password` is right (counted as a login attempt) and the name
+/// is free.
+#[tracing::instrument(skip_all, fields(user_id = auth.user_id))]
+async fn set_username(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<SetUsernameBody>,
+) -> ApiResult<StatusCode> {
+    let mut errors = FieldErrors::default();
+    let current = collect(
+        &mut errors,
+        "current_password",
+        required(body.current_password),
+    );
+    let new = collect(
+        &mut errors,
+        "new_username",
+        required(body.new_username).and_then(Username::parse),
+    );
+    let (Some(current), Some(new)) = (current, new) else {
+        return Err(ApiError::Fields(errors));
+    };
+    confirm_password(&state, &client, &auth, current).await?;
+    let stale = ApiError::field("current_password", "Invalid password.");
+    lifecycle::rename(&state, auth.user_id, &auth.username, &new, stale).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// djoser's `POST users/reset_username/`: 204 for any email; a known one is
+/// mailed a link.
+async fn reset_username(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<EmailBody>,
+) -> ApiResult<StatusCode> {
+    let email = lifecycle::requested_email(body.email)?;
+    lifecycle::request_username_reset(&state, &email).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// djoser's `POST users/reset_username_confirm/`: 204 and the new username,
+/// for the `uid` and `token` of a mailed link.
+async fn reset_username_confirm(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ResetUsernameConfirmBody>,
+) -> ApiResult<StatusCode> {
+    let mut errors = FieldErrors::default();
+    let link = lifecycle::link_fields(&mut errors, body.uid, body.token);
+    let new = collect(
+        &mut errors,
+        "new_username",
+        required(body.new_username).and_then(Username::parse),
+    );
+    let (Some((uid, token)), Some(new)) = (link, new) else {
+        return Err(ApiError::Fields(errors));
+    };
+    lifecycle::confirm_username_reset(&state, &uid, &token, new).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// djoser's `POST users/activation/`: 204, and the link's account is

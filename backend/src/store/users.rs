@@ -454,6 +454,37 @@ pub async fn rename<'e>(
     }
 }
 
+/// What a rename by the user came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renamed {
+    Done,
+    /// Another account has the name.
+    Taken,
+    /// The account is no longer called `old` (a rename raced this one).
+    Stale,
+}
+
+/// Renames the account from `old` to `new`, if it is still called `old`.
+pub async fn rename_from<'e>(
+    db: impl Executor<'e>,
+    id: i64,
+    old: &str,
+    new: &str,
+) -> Result<Renamed, sqlx::Error> {
+    match sqlx::query("update users set username = $3 where id = $1 and username = $2")
+        .bind(id)
+        .bind(old)
+        .bind(new)
+        .execute(db)
+        .await
+    {
+        Ok(done) if done.rows_affected() == 1 => Ok(Renamed::Done),
+        Ok(_) => Ok(Renamed::Stale),
+        Err(e) if crate::error::is_unique_violation(&e) => Ok(Renamed::Taken),
+        Err(e) => Err(e),
+    }
+}
+
 /// Changes the given profile fields and leaves the others alone.
 pub async fn update_profile<'e>(
     db: impl Executor<'e>,

@@ -1,5 +1,5 @@
-//! API.md Part 2, "The account lifecycle by email": the password reset and
-//! activation, with mail sent to a real SMTP server (MailDev) and the links followed
+//! API.md Part 2, "The account lifecycle by email": the password reset,
+//! activation and the username's change and reset, with mail sent to a real SMTP server (MailDev) and the links followed
 //! from the messages that arrived, never built by the test.
 
 use std::time::{Duration, Instant};
@@ -514,5 +514,144 @@ async fn without_activation_accounts_are_active_and_get_no_mail(db: Db) {
     assert_eq!(
         MailDev::shared().messages_to(&email).await.unwrap().len(),
         1
+    );
+}
+
+const USERNAME_PREFIX: &str = "http://127.0.0.1:8000/username/reset/confirm/";
+const TAKEN: &str = "A user with that username already exists.";
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn set_username_takes_the_password_and_a_free_valid_name(db: Db) {
+    let app = mail_app(db, &[]).await;
+    let (user, pair) = app.logged_in().await;
+    let other = app.new_user().await;
+    let set = |body: Value| {
+        let (app, access) = (&app, pair.access.clone());
+        async move {
+            app.post("/auth/users/set_username/", &body, Some(&access))
+                .await
+        }
+    };
+    let errors = expect_fields(set(json!({})).await).await;
+    assert_eq!(errors["current_password"], ["This field is required."]);
+    assert_eq!(errors["new_username"], ["This field is required."]);
+    for (body, field, message) in [
+        (
+            json!({"current_password": "wrong password", "new_username": "fresh"}),
+            "current_password",
+            "Invalid password.",
+        ),
+        (
+            json!({"current_password": user.password, "new_username": other.username}),
+            "new_username",
+            TAKEN,
+        ),
+    ] {
+        let errors = expect_fields(set(body).await).await;
+        assert_eq!(errors[field], [message]);
+    }
+    let bad = expect_fields(
+        set(json!({"current_password": user.password, "new_username": "no spaces"})).await,
+    )
+    .await;
+    assert!(
+        bad["new_username"][0].starts_with("Enter a valid username."),
+        "{bad:?}"
+    );
+
+    let new_name = format!("renamed-{}", user.username);
+    let response = set(json!({"current_password": user.password, "new_username": new_name})).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.api().me(&pair.access).await.unwrap().username, new_name);
+    assert_eq!(
+        app.try_login(&new_name, &user.password).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.try_login(&user.username, &user.password).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The sessions go on: a new name is not a new password.
+    assert_eq!(app.refresh(&pair.refresh).await.status(), StatusCode::OK);
+}
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn wrong_passwords_to_set_username_count_as_failed_logins(db: Db) {
+    let app = mail_app(db, &[]).await;
+    let (user, pair) = app.logged_in().await;
+    let wrong = json!({"current_password": "wrong password", "new_username": "fresh-name"});
+    for _ in 0..5 {
+        let response = app
+            .post("/api/users/set_username/", &wrong, Some(&pair.access))
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+    let right = json!({"current_password": user.password, "new_username": "fresh-name"});
+    let response = app
+        .post("/api/users/set_username/", &right, Some(&pair.access))
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn a_mailed_username_link_renames_the_account_once(db: Db) {
+    let app = mail_app(db, &[]).await;
+    let user = app.new_user().await;
+    let other = app.new_user().await;
+    let email = email_of(&user);
+    let response = app
+        .post(
+            "/auth/users/reset_username/",
+            &json!({"email": email}),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let unknown = json!({"email": format!("nobody-{email}")});
+    assert_eq!(
+        app.post("/auth/users/reset_username/", &unknown, None)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let received = MailDev::shared().wait_for(&email, 1).await.unwrap();
+    assert_eq!(received[0].subject, "Change your Notebook username");
+    let link = received[0].link(USERNAME_PREFIX).unwrap();
+    let (uid, token) = link
+        .trim_start_matches(USERNAME_PREFIX)
+        .split_once('/')
+        .unwrap();
+    let confirm = |name: String| {
+        let body = json!({"uid": uid, "token": token, "new_username": name});
+        let app = &app;
+        async move {
+            app.post("/api/users/reset_username_confirm/", &body, None)
+                .await
+        }
+    };
+    assert_eq!(
+        expect_fields(confirm(other.username.clone()).await).await["new_username"],
+        [TAKEN]
+    );
+    let new_name = format!("chosen-{}", user.username);
+    assert_eq!(
+        confirm(new_name.clone()).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.try_login(&new_name, &user.password).await.status(),
+        StatusCode::OK
+    );
+    let again = confirm(format!("again-{}", user.username)).await;
+    assert_eq!(expect_fields(again).await["token"], [INVALID_TOKEN]);
+    assert!(
+        MailDev::shared()
+            .messages_to(&format!("nobody-{email}"))
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
