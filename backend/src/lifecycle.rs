@@ -43,31 +43,35 @@ pub fn requested_email(value: Option<String>) -> ApiResult<String> {
     Ok(email.as_str().to_owned())
 }
 
-/// Mails `row` a link of `kind` to `path` (`/password/reset/confirm`), if
-/// its address has not had one of that kind in the last minute.
-async fn mail_link(state: &AppState, row: &LinkRow, kind: Kind) -> ApiResult<()> {
-    let (purpose, path, bucket) = match kind {
-        Kind::Activation => (Purpose::Activation, "/activate", "mail_activation"),
-        Kind::PasswordReset => (
-            Purpose::PasswordReset,
-            "/password/reset/confirm",
-            "mail_password_reset",
-        ),
-        Kind::UsernameReset => (
-            Purpose::UsernameReset,
-            "/username/reset/confirm",
-            "mail_username_reset",
-        ),
+/// The throttle bucket of a kind of mail.
+fn bucket_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Activation => "mail_activation",
+        Kind::PasswordReset => "mail_password_reset",
+        Kind::UsernameReset => "mail_username_reset",
+    }
+}
+
+/// Counts a mail of `kind` to `address` against the one-a-minute rule;
+/// `false` if one went out in the last minute. Counted whether or not an
+/// account has the address, so that a request costs the same either way.
+async fn may_mail(state: &AppState, kind: Kind, address: &str) -> ApiResult<bool> {
+    let bucket = bucket_of(kind);
+    let allowed = rate_limit::reserve_mail(&state.db, bucket, address, state.clock.now()).await?;
+    if !allowed {
+        tracing::info!(bucket, "mail skipped: one went out in the last minute");
+    }
+    Ok(allowed)
+}
+
+/// Mails `row` a link of `kind`.
+fn mail_link(state: &AppState, row: &LinkRow, kind: Kind) {
+    let (purpose, path) = match kind {
+        Kind::Activation => (Purpose::Activation, "/activate"),
+        Kind::PasswordReset => (Purpose::PasswordReset, "/password/reset/confirm"),
+        Kind::UsernameReset => (Purpose::UsernameReset, "/username/reset/confirm"),
     };
     let now = state.clock.now();
-    if !rate_limit::reserve_mail(&state.db, bucket, &row.email, now).await? {
-        tracing::info!(
-            user_id = row.id,
-            bucket,
-            "mail skipped: one went out in the last minute"
-        );
-        return Ok(());
-    }
     let token = links::make(
         state.jwt.link_key(),
         purpose,
@@ -82,14 +86,34 @@ async fn mail_link(state: &AppState, row: &LinkRow, kind: Kind) -> ApiResult<()>
     );
     let message = messages::compose(kind, &row.email, &row.username, &link, mail.link_timeout);
     state.mailer.send_later(message);
+}
+
+/// Mails a link of `kind` to each account with `email` that `wanted`
+/// picks, at most once a minute per address and kind.
+async fn mail_accounts(
+    state: &AppState,
+    email: &str,
+    kind: Kind,
+    wanted: impl Fn(&LinkRow) -> bool,
+) -> ApiResult<()> {
+    if !may_mail(state, kind, email).await? {
+        return Ok(());
+    }
+    for row in users::link_rows_by_email(&state.db.pool, email).await? {
+        if wanted(&row) {
+            mail_link(state, &row, kind);
+        }
+    }
     Ok(())
 }
 
 /// The activation mail of a new account (`SEND_ACTIVATION_EMAIL`), which
 /// counts for the one-a-minute rule of its kind.
 pub async fn send_activation(state: &AppState, user_id: i64) -> ApiResult<()> {
-    if let Some(row) = users::link_row(&state.db.pool, user_id).await? {
-        mail_link(state, &row, Kind::Activation).await?;
+    if let Some(row) = users::link_row(&state.db.pool, user_id).await?
+        && may_mail(state, Kind::Activation, &row.email).await?
+    {
+        mail_link(state, &row, Kind::Activation);
     }
     Ok(())
 }
@@ -101,12 +125,7 @@ pub async fn resend_activation(state: &AppState, email: &str) -> ApiResult<()> {
     if !state.settings.mail.send_activation {
         return Ok(());
     }
-    for row in users::link_rows_by_email(&state.db.pool, email).await? {
-        if row.is_active == 0 {
-            mail_link(state, &row, Kind::Activation).await?;
-        }
-    }
-    Ok(())
+    mail_accounts(state, email, Kind::Activation, |row| row.is_active == 0).await
 }
 
 /// `POST users/activation/`: the link's account becomes active; 403 if it
@@ -123,23 +142,13 @@ pub async fn activate(state: &AppState, uid: &str, token: &str) -> ApiResult<()>
 /// `POST users/reset_password/`: every active account with this email is
 /// mailed a link; the answer is the same for an unknown email.
 pub async fn request_password_reset(state: &AppState, email: &str) -> ApiResult<()> {
-    for row in users::link_rows_by_email(&state.db.pool, email).await? {
-        if row.is_active != 0 {
-            mail_link(state, &row, Kind::PasswordReset).await?;
-        }
-    }
-    Ok(())
+    mail_accounts(state, email, Kind::PasswordReset, |row| row.is_active != 0).await
 }
 
 /// `POST users/reset_username/`: every active account with this email is
 /// mailed a link to choose a new username; the same answer for any email.
 pub async fn request_username_reset(state: &AppState, email: &str) -> ApiResult<()> {
-    for row in users::link_rows_by_email(&state.db.pool, email).await? {
-        if row.is_active != 0 {
-            mail_link(state, &row, Kind::UsernameReset).await?;
-        }
-    }
-    Ok(())
+    mail_accounts(state, email, Kind::UsernameReset, |row| row.is_active != 0).await
 }
 
 /// Renames the account `user_id` from `old`; a taken name is the field
