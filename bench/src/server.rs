@@ -22,6 +22,7 @@ impl Database {
 
 pub struct Server {
     process: ServerProcess,
+    database_url: String,
     _pg: Option<PgDatabase>,
     _dir: tempfile::TempDir,
 }
@@ -39,17 +40,22 @@ impl Server {
         };
         let mut command = ServerProcess::command(binary, dir.path())
             .env("ACCESS_TTL_SECS", "3600")
+            // The flood scenario gives its clients addresses of their own.
+            .env("TRUSTED_PROXIES", "127.0.0.1")
             // The timing comparison makes hundreds of failed logins on purpose.
             .env("LOGIN_MAX_FAILURES", "1000000")
             .env("LOGIN_MAX_FAILURES_PER_ADDRESS", "1000000")
             // The load generator is one address registering many users.
             .env("REGISTER_MAX_PER_ADDRESS", "1000000")
             .echo_stderr();
-        if let Some(pg) = &pg {
-            command = command.database_url(pg.url());
-        }
+        let database_url = match &pg {
+            Some(pg) => pg.url().to_owned(),
+            None => testkit::sqlite_url(dir.path()),
+        };
+        command = command.database_url(&database_url);
         Ok(Server {
             process: command.start().await?,
+            database_url,
             _pg: pg,
             _dir: dir,
         })
@@ -61,6 +67,11 @@ impl Server {
             .pool_max_idle_per_host(connections)
             .build()?;
         Ok(ApiClient::with_client(&self.process.url, http))
+    }
+
+    /// The backend's database, for a second client of it.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     pub fn pid(&self) -> u32 {

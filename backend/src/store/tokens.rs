@@ -5,6 +5,7 @@
 use sqlx::any::AnyExecutor as Executor;
 
 use crate::clock::Timestamp;
+use crate::store::Db;
 
 pub struct NewRefreshToken<'a> {
     pub jti: &'a str,
@@ -65,6 +66,75 @@ pub async fn claim_rotation<'e>(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A rotation's writes, committed together: `old` marked rotated if it is
+/// still usable and its user `user_id` still exists and is active, `next`
+/// stored, and its session touched. `false` (nothing written) otherwise;
+/// the caller finds out why (`claim_rotation`, `state`).
+///
+/// The user row is read (on PostgreSQL locked `for share`) before the old
+/// token's row is locked, the order `users::token_owner` describes, so a
+/// password change either sees `next` when it revokes its user's tokens or
+/// makes this find `old` revoked. On PostgreSQL this is one statement, one
+/// round trip instead of six: its update joins the locked user row, so no
+/// plan can lock the token first. On SQLite, where data-modifying `with`
+/// does not exist, it is the `begin_write` transaction of three statements,
+/// the user check folded into the claim.
+#[tracing::instrument(skip_all)]
+pub async fn rotate(
+    db: &Db,
+    old: &str,
+    next: &NewRefreshToken<'_>,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    if db.is_postgres() {
+        let (rotated,): (i64,) = sqlx::query_as(
+            "with owner as (
+                 select id from users where id = $3 and is_active <> 0 for share
+             ), claimed as (
+                 update refresh_tokens t set rotated_at = $2
+                 from owner
+                 where t.jti = $1 and t.rotated_at is null and t.revoked_at is null
+                 returning t.jti
+             ), inserted as (
+                 insert into refresh_tokens (jti, user_id, sid, created_at, expires_at)
+                 select $4, $3, $5, $2, $6 from claimed
+                 returning sid
+             ), touched as (
+                 update sessions set last_used_at = $2
+                 where sid = $5 and exists (select 1 from inserted)
+             )
+             select count(*) from inserted",
+        )
+        .bind(old)
+        .bind(now.micros())
+        .bind(next.user_id)
+        .bind(next.jti)
+        .bind(next.sid)
+        .bind(next.expires_at.micros())
+        .fetch_one(&db.pool)
+        .await?;
+        return Ok(rotated == 1);
+    }
+    let mut tx = db.begin_write().await?;
+    let claimed = sqlx::query(
+        "update refresh_tokens set rotated_at = $2
+         where jti = $1 and rotated_at is null and revoked_at is null
+               and exists (select 1 from users where id = $3 and is_active <> 0)",
+    )
+    .bind(old)
+    .bind(now.micros())
+    .bind(next.user_id)
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() != 1 {
+        return Ok(false);
+    }
+    insert(&mut *tx, next).await?;
+    super::sessions::touch(&mut *tx, next.sid, now).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Blacklists one usable token (logout); `false` if it was not usable.
