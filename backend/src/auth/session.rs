@@ -259,25 +259,11 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<Token
                 .issue_access(claims.user_id, &claims.username, &claims.sid, now_secs)?;
         return Ok(TokenPair { access, refresh });
     }
+    // Not rotated: the user is gone or inactive, or the token is not live
+    // (a token never becomes live again, so there is nothing to claim
+    // here). Say which, under the user row's lock.
     let mut tx = state.db.begin_write().await?;
     active_owner(state, &mut tx, claims.user_id).await?;
-    if tokens::claim_rotation(&mut *tx, &claims.jti, now).await? {
-        let (refresh, next) = state.jwt.issue_refresh(
-            claims.user_id,
-            &claims.username,
-            &claims.sid,
-            claims.auth_time,
-            now_secs,
-        )?;
-        tokens::insert(&mut *tx, &new_row(&next, now)).await?;
-        sessions::touch(&mut *tx, &claims.sid, now).await?;
-        tx.commit().await?;
-        let access =
-            state
-                .jwt
-                .issue_access(claims.user_id, &claims.username, &claims.sid, now_secs)?;
-        return Ok(TokenPair { access, refresh });
-    }
     let grace = state.jwt.settings().reuse_grace;
     let outcome = match tokens::state(&mut *tx, &claims.jti).await? {
         TokenState::Unknown => reason::INVALID,

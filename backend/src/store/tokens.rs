@@ -48,30 +48,10 @@ pub async fn insert<'e>(
     Ok(())
 }
 
-/// Marks the token rotated if it is still usable. Exactly one of any number
-/// of concurrent callers gets `true`: the `where` clause is re-checked under
-/// the row lock (PostgreSQL) or the database write lock (SQLite).
-#[tracing::instrument(skip_all)]
-pub async fn claim_rotation<'e>(
-    db: impl Executor<'e>,
-    jti: &str,
-    now: Timestamp,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "update refresh_tokens set rotated_at = $2
-         where jti = $1 and rotated_at is null and revoked_at is null",
-    )
-    .bind(jti)
-    .bind(now.micros())
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// A rotation's writes, committed together: `old` marked rotated if it is
 /// still usable and its user `user_id` still exists and is active, `next`
 /// stored, and its session touched. `false` (nothing written) otherwise;
-/// the caller finds out why (`claim_rotation`, `state`).
+/// the caller finds out why (`state`).
 ///
 /// The user row is read (on PostgreSQL locked `for share`) before the old
 /// token's row is locked, the order `users::token_owner` describes, so a
