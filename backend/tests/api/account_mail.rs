@@ -655,3 +655,61 @@ async fn a_mailed_username_link_renames_the_account_once(db: Db) {
             .is_empty()
     );
 }
+
+#[apply(both_databases)]
+#[tokio::test]
+async fn one_activation_or_username_link_used_at_once_works_once(db: Db) {
+    let app = mail_app(db, &[("SEND_ACTIVATION_EMAIL", "true")]).await;
+    let name = unique("race");
+    let email = format!("{name}@example.com");
+    register(&app, &name).await;
+    let (uid, token) = activation_link(&email, 1).await;
+    let attempts = (0..6).map(|_| activate(&app, &uid, &token));
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    let won = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::NO_CONTENT)
+        .count();
+    assert_eq!(won, 1, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::NO_CONTENT || *s == StatusCode::FORBIDDEN)
+    );
+
+    let response = app
+        .post(
+            "/auth/users/reset_username/",
+            &json!({"email": email}),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let received = MailDev::shared().wait_for(&email, 2).await.unwrap();
+    let link = received[1].link(USERNAME_PREFIX).unwrap();
+    let (uid, token) = link
+        .trim_start_matches(USERNAME_PREFIX)
+        .split_once('/')
+        .unwrap();
+    let attempts = (0..6).map(|i| {
+        let body = json!({"uid": uid, "token": token, "new_username": format!("{name}-{i}")});
+        let app = &app;
+        async move {
+            app.post("/auth/users/reset_username_confirm/", &body, None)
+                .await
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let won = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::NO_CONTENT)
+        .count();
+    assert_eq!(won, 1, "{statuses:?}");
+    let renamed = format!("select count(*) from users where username like '{name}-%'");
+    assert_eq!(app.count(&renamed).await, 1);
+}
