@@ -11,8 +11,15 @@ use crate::auth::context::{Auth, AuthState, LogoutReason, provide_auth, use_auth
 use crate::auth::refresh::start_refresh_timer;
 use crate::components::header::Header;
 use crate::pages::{
-    home::HomePage, login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
-    register::RegisterPage, sessions::SessionsPage,
+    activate::ActivatePage,
+    home::HomePage,
+    login::LoginPage,
+    not_found::NotFoundPage,
+    password_reset::{PasswordResetConfirmPage, PasswordResetPage},
+    profile::ProfilePage,
+    register::RegisterPage,
+    sessions::SessionsPage,
+    username_reset::{UsernameResetConfirmPage, UsernameResetPage},
 };
 use crate::routes::{Page, login_after_expiry, login_with_next};
 
@@ -31,6 +38,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sessions") view=|| view! { <Private><SessionsPage /></Private> } />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/register") view=RegisterPage />
+                    // The pages of mailed links (djoser's paths, API.md Part 2):
+                    // open to anyone, logged in or not.
+                    <Route path=path!("/password/reset") view=PasswordResetPage />
+                    <Route path=path!("/password/reset/confirm/:uid/:token") view=PasswordResetConfirmPage />
+                    <Route path=path!("/activate/:uid/:token") view=ActivatePage />
+                    <Route path=path!("/username/reset") view=UsernameResetPage />
+                    <Route path=path!("/username/reset/confirm/:uid/:token") view=UsernameResetConfirmPage />
                 </Routes>
             </main>
         </Router>
@@ -82,7 +96,10 @@ fn login_redirect(auth: Auth, was_shown: bool) -> String {
     if was_shown
         && matches!(
             reason,
-            LogoutReason::LoggedOut | LogoutReason::PasswordChanged
+            LogoutReason::LoggedOut
+                | LogoutReason::PasswordChanged
+                | LogoutReason::UsernameChanged
+                | LogoutReason::AccountDeleted
         )
     {
         return Page::Login.path().to_owned();

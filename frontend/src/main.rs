@@ -21,19 +21,23 @@ mod api {
 }
 
 mod pages {
+    pub mod activate;
     pub mod guest;
     pub mod home;
     pub mod login;
     pub mod not_found;
+    pub mod password_reset;
     pub mod profile;
     pub mod register;
     pub mod sessions;
+    pub mod username_reset;
 }
 
 mod components {
     pub mod field;
     pub mod form;
     pub mod header;
+    pub mod mailed_link;
     pub mod note_list;
     pub mod session_table;
     pub mod time_ago;

@@ -10,6 +10,10 @@ pub enum Page {
     Register,
     Profile,
     Sessions,
+    /// Asks for a mailed link to set a new password.
+    PasswordReset,
+    /// Asks for a mailed link to choose a new username.
+    UsernameReset,
 }
 
 impl Page {
@@ -20,6 +24,8 @@ impl Page {
             Page::Register => "/register",
             Page::Profile => "/profile",
             Page::Sessions => "/sessions",
+            Page::PasswordReset => "/password/reset",
+            Page::UsernameReset => "/username/reset",
         }
     }
 }
@@ -67,6 +73,48 @@ pub fn login_after_expiry(path: &str) -> String {
     format!("{}&{EXPIRED_FLAG}=1", login_with_next(path))
 }
 
+/// What a mailed link's page did before sending the user to log in: the
+/// login page says so (`/login?done=<flag>`). In the URL, like the expired
+/// flag, so that it survives a reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    PasswordReset,
+    Activated,
+    UsernameReset,
+}
+
+impl Done {
+    pub const QUERY: &str = "done";
+
+    const ALL: [Done; 3] = [Done::PasswordReset, Done::Activated, Done::UsernameReset];
+
+    fn flag(self) -> &'static str {
+        match self {
+            Done::PasswordReset => "password_reset",
+            Done::Activated => "activated",
+            Done::UsernameReset => "username_reset",
+        }
+    }
+
+    pub fn from_flag(flag: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|done| done.flag() == flag)
+    }
+
+    /// What the login page says.
+    pub fn message(self) -> &'static str {
+        match self {
+            Done::PasswordReset => "Your password has been changed. Please log in.",
+            Done::Activated => "Your account is active. Please log in.",
+            Done::UsernameReset => "Your username has been changed. Please log in.",
+        }
+    }
+
+    /// `/login?done=<flag>`.
+    pub fn login_path(self) -> String {
+        format!("{}?{}={}", Page::Login.path(), Self::QUERY, self.flag())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +141,15 @@ mod tests {
             assert_eq!(safe_next(Some(next)), "/", "{next:?}");
         }
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn each_done_flag_reads_back_as_itself() {
+        for done in Done::ALL {
+            let path = done.login_path();
+            let flag = path.rsplit_once('=').unwrap().1;
+            assert_eq!(Done::from_flag(flag), Some(done));
+        }
+        assert_eq!(Done::from_flag("anything else"), None);
     }
 }

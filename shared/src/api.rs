@@ -72,6 +72,13 @@ pub struct RegisterBody {
     pub last_name: Option<String>,
 }
 
+/// The header of a registration's 201 when the new account stays inactive
+/// until its mailed link is followed (`SEND_ACTIVATION_EMAIL=true`). The
+/// body stays djoser's; the app reads this to say "check your email" rather
+/// than "please log in". Its value is [`ACTIVATION_BY_EMAIL`].
+pub const ACTIVATION_HEADER: &str = "x-activation-required";
+pub const ACTIVATION_BY_EMAIL: &str = "email";
+
 /// A user as `POST /api/users/` and `GET /api/users/me/` return it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {

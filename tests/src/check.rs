@@ -125,3 +125,31 @@ pub async fn sees_exactly(client: &Client, target: &Target, n: usize) -> Result<
     .await
     .with_context(|| format!("{last} of {} shown", target.what))
 }
+
+/// Logging in as `username` with `password` is refused with the one error
+/// the API gives for every wrong login.
+pub async fn cannot_log_in(client: &Client, username: &str, password: &str) -> Result<()> {
+    crate::action::log_in(client, username, password).await?;
+    sees(
+        client,
+        &find::alert("No active account found with the given credentials"),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The server refuses `refresh`: its session is over.
+pub async fn refresh_refused(journey: &crate::Journey, refresh: &str) -> Result<()> {
+    let answer = journey
+        .http
+        .post(journey.url("/api/token/refresh/"))
+        .json(&serde_json::json!({ "refresh": refresh }))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        answer.status() == 401,
+        "the refresh was answered {}",
+        answer.status()
+    );
+    Ok(())
+}

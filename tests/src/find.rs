@@ -88,6 +88,31 @@ pub fn logout_button() -> Target {
     )
 }
 
+/// A link in the page (not the header) by its text.
+pub fn link(label: &str) -> Target {
+    xpath(
+        format!("//main//a[normalize-space(.)={}]", literal(label)),
+        format!("the `{label}` link"),
+    )
+}
+
+/// The input `name` of the form with class `form` (for a page with two
+/// forms that both have the field, such as the profile's current password).
+pub fn input_in(form: &str, name: &str) -> Target {
+    css(
+        format!("form.{form} input[name={name}]"),
+        format!("the {name} input of the {form}"),
+    )
+}
+
+/// The submit button of the form with class `form`.
+pub fn submit_in(form: &str) -> Target {
+    css(
+        format!("form.{form} button[type=submit]"),
+        format!("the submit button of the {form}"),
+    )
+}
+
 /// An element of the page whose whole text is `text`.
 pub fn text(text: &str) -> Target {
     xpath(

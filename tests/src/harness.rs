@@ -9,12 +9,14 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use backend::clock::Clock;
+use backend::config::{MailTransport, SmtpTls};
 use backend::{App, Settings};
 use fantoccini::Client;
 use futures::FutureExt;
 use shared::{RegisterBody, TokenPair};
 use tempfile::TempDir;
-use testkit::ApiClient;
+use testkit::{ApiClient, MailDev};
 
 use crate::browser::{Browser, ChromeDriver};
 
@@ -107,6 +109,9 @@ pub struct Journey {
     pub api: ApiClient,
     /// The same connections as `api`, for requests it has no method for.
     pub http: reqwest::Client,
+    /// The backend's clock: the system's, which a journey can move ahead
+    /// (past the one-mail-a-minute limit, say) instead of waiting.
+    pub clock: Clock,
     _chromedriver: ChromeDriver,
     _backend: tokio::task::JoinHandle<()>,
     _data: TempDir,
@@ -120,12 +125,43 @@ impl Journey {
 
     /// `configure` adjusts the backend's settings (token lifetimes).
     pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Result<Self> {
+        Self::start_configured(|_| {}, configure).await
+    }
+
+    /// The backend sends its mail to the test run's MailDev, with links to
+    /// itself (`PUBLIC_URL` is its own address); read them with
+    /// [`Journey::mailed_link`].
+    pub async fn start_with_mail(configure: impl FnOnce(&mut Settings)) -> Result<Self> {
+        let maildev = MailDev::shared();
+        let port = free_port()?;
+        Self::start_configured(
+            |settings| {
+                settings.bind.set_port(port);
+                settings.mail.public_url = format!("http://127.0.0.1:{port}");
+                settings.mail.transport = MailTransport::Smtp {
+                    host: "127.0.0.1".to_owned(),
+                    port: maildev.smtp_port,
+                    tls: SmtpTls::None,
+                    credentials: None,
+                };
+            },
+            configure,
+        )
+        .await
+    }
+
+    async fn start_configured(
+        base: impl FnOnce(&mut Settings),
+        configure: impl FnOnce(&mut Settings),
+    ) -> Result<Self> {
         let dist = frontend_dist().to_owned();
         let data = TempDir::new()?;
         let mut settings = Settings::local(data.path());
         settings.static_dir = Some(dist);
+        base(&mut settings);
         configure(&mut settings);
-        let app = App::build(settings).await?;
+        let clock = Clock::movable();
+        let app = App::build_with_clock(settings, clock.clone()).await?;
         let base = format!("http://127.0.0.1:{}", app.port());
         let backend = tokio::spawn(async move {
             if let Err(error) = app.run_until_stopped().await {
@@ -141,6 +177,7 @@ impl Journey {
             api: ApiClient::with_client(&base, http.clone()),
             base,
             http,
+            clock,
             _chromedriver: chromedriver,
             _backend: backend,
             _data: data,
@@ -149,6 +186,18 @@ impl Journey {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The path of the link in the `n`th message (from 1) that `address`
+    /// received, checked to point at this server and to start with `path`:
+    /// what opening the link from the mail opens.
+    pub async fn mailed_link(&self, address: &str, n: usize, path: &str) -> Result<String> {
+        let received = MailDev::shared().wait_for(address, n).await?;
+        let mail = &received[n - 1];
+        let link = mail
+            .link(&self.url(path))
+            .with_context(|| format!("no link to {path} in {:?}: {}", mail.subject, mail.text))?;
+        Ok(link[self.base.len()..].to_owned())
     }
 
     /// Creates `user` through the API, as if they had registered earlier.

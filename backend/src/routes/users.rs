@@ -4,7 +4,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use shared::{
     DeleteMeBody, EmailBody, FieldErrors, LinkBody, ProfilePatch, RegisterBody,
@@ -189,11 +190,12 @@ async fn reset_password_confirm(
 /// API.md `POST /api/users/`: 201 with the new user; at most
 /// `REGISTER_MAX_PER_ADDRESS` an hour from one client address. With
 /// `LOGIN_FIELD=email` the email is required and becomes the username.
+/// With `SEND_ACTIVATION_EMAIL` the answer carries `X-Activation-Required`.
 async fn register(
     State(state): State<AppState>,
     client: ClientAddr,
     ApiJson(body): ApiJson<RegisterBody>,
-) -> ApiResult<(StatusCode, Json<User>)> {
+) -> ApiResult<Response> {
     let by_email = state.settings.login_field == LoginField::Email;
     let user = NewUser::parse(body, by_email)?;
     let activation = state.settings.mail.send_activation;
@@ -205,7 +207,14 @@ async fn register(
     if activation {
         lifecycle::send_activation(&state, created.id).await?;
     }
-    Ok((StatusCode::CREATED, Json(created.into())))
+    let mut response = (StatusCode::CREATED, Json(User::from(created))).into_response();
+    if activation {
+        response.headers_mut().insert(
+            shared::ACTIVATION_HEADER,
+            HeaderValue::from_static(shared::ACTIVATION_BY_EMAIL),
+        );
+    }
+    Ok(response)
 }
 
 /// API.md `GET /api/users/me/`.

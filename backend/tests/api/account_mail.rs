@@ -383,7 +383,13 @@ fn unique(prefix: &str) -> String {
 async fn with_activation_an_account_logs_in_only_after_its_link_is_used_once(db: Db) {
     let app = mail_app(db, &[("SEND_ACTIVATION_EMAIL", "true")]).await;
     let name = unique("act");
-    assert_eq!(register(&app, &name).await.status(), StatusCode::CREATED);
+    let created = register(&app, &name).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    // The app reads this to say "check your email" instead of "log in".
+    assert_eq!(
+        created.headers().get(shared::ACTIVATION_HEADER).unwrap(),
+        shared::ACTIVATION_BY_EMAIL
+    );
     let inactive = app.try_login(&name, "correct horse battery").await;
     assert_eq!(inactive.status(), StatusCode::UNAUTHORIZED);
 
@@ -496,7 +502,9 @@ async fn without_activation_accounts_are_active_and_get_no_mail(db: Db) {
     let app = mail_app(db, &[]).await;
     let name = unique("plain");
     let email = format!("{name}@example.com");
-    register(&app, &name).await;
+    let created = register(&app, &name).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.headers().get(shared::ACTIVATION_HEADER), None);
     assert_eq!(
         app.try_login(&name, "correct horse battery").await.status(),
         StatusCode::OK

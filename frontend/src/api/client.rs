@@ -10,8 +10,9 @@ use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Empty, ErrorBody, FieldErrors, LoginBody, Note, NoteBody, Profile, ProfilePatch, RefreshAnswer,
-    RefreshBody, RegisterBody, SessionInfo, SetPasswordBody, TokenPair, User,
+    DeleteMeBody, EmailBody, Empty, ErrorBody, FieldErrors, LinkBody, LoginBody, Note, NoteBody,
+    Profile, ProfilePatch, RefreshAnswer, RefreshBody, RegisterBody, ResetPasswordConfirmBody,
+    ResetUsernameConfirmBody, SessionInfo, SetPasswordBody, SetUsernameBody, TokenPair, User,
 };
 
 use super::error::{ApiErrorBody, Error};
@@ -58,9 +59,70 @@ pub async fn blacklist(refresh: &str) -> Result<(), Error> {
     into_json::<Empty>(response).await.map(|_| ())
 }
 
+/// What registration answered (beside the new user, which the app does
+/// not show).
+pub struct Registered {
+    /// The account stays inactive until the link mailed to it is followed
+    /// (the server runs with `SEND_ACTIVATION_EMAIL`).
+    pub needs_activation: bool,
+}
+
 /// `POST /api/users/`.
-pub async fn register(body: &RegisterBody) -> Result<User, Error> {
-    into_json(send(Method::POST, "/users/", Some(&to_json(body)?), None).await?).await
+pub async fn register(body: &RegisterBody) -> Result<Registered, Error> {
+    let response = send(Method::POST, "/users/", Some(&to_json(body)?), None).await?;
+    let needs_activation = response.headers().get(shared::ACTIVATION_HEADER).as_deref()
+        == Some(shared::ACTIVATION_BY_EMAIL);
+    into_json::<User>(response).await?;
+    Ok(Registered { needs_activation })
+}
+
+/// What a mailed link can be asked for (djoser's `users/…` endpoints that
+/// take an email and answer 204 whether or not an account has it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailRequest {
+    PasswordReset,
+    UsernameReset,
+    Activation,
+}
+
+impl MailRequest {
+    fn path(self) -> &'static str {
+        match self {
+            MailRequest::PasswordReset => "/users/reset_password/",
+            MailRequest::UsernameReset => "/users/reset_username/",
+            MailRequest::Activation => "/users/resend_activation/",
+        }
+    }
+}
+
+/// Asks the server to mail `email` a link of `kind`. Success says nothing
+/// about whether an account has that address.
+pub async fn request_mail(kind: MailRequest, email: &str) -> Result<(), Error> {
+    let body = EmailBody {
+        email: Some(email.to_owned()),
+    };
+    post_empty(kind.path(), &body).await
+}
+
+/// `POST /api/users/activation/` with a mailed link's `uid` and `token`.
+pub async fn activate(body: &LinkBody) -> Result<(), Error> {
+    post_empty("/users/activation/", body).await
+}
+
+/// `POST /api/users/reset_password_confirm/`: every session of the user
+/// ends.
+pub async fn confirm_password_reset(body: &ResetPasswordConfirmBody) -> Result<(), Error> {
+    post_empty("/users/reset_password_confirm/", body).await
+}
+
+/// `POST /api/users/reset_username_confirm/`.
+pub async fn confirm_username_reset(body: &ResetUsernameConfirmBody) -> Result<(), Error> {
+    post_empty("/users/reset_username_confirm/", body).await
+}
+
+/// A public `POST` that answers 204 No Content.
+async fn post_empty(path: &str, body: &impl Serialize) -> Result<(), Error> {
+    into_empty(send(Method::POST, path, Some(&to_json(body)?), None).await?).await
 }
 
 /// Sends a request to an endpoint that needs `Authorization: Bearer
@@ -103,6 +165,28 @@ impl<A: Authorize> AuthedApi<A> {
         let body = to_json(body)?;
         into_empty(
             self.request(Method::POST, "/users/set_password/", Some(body))
+                .await?,
+        )
+        .await
+    }
+
+    /// `POST /api/users/set_username/`. Sessions go on, but their tokens
+    /// still name the old username.
+    pub async fn set_username(self, body: &SetUsernameBody) -> Result<(), Error> {
+        let body = to_json(body)?;
+        into_empty(
+            self.request(Method::POST, "/users/set_username/", Some(body))
+                .await?,
+        )
+        .await
+    }
+
+    /// `DELETE /api/users/me/`: the account, its notes and its sessions are
+    /// gone.
+    pub async fn delete_account(self, body: &DeleteMeBody) -> Result<(), Error> {
+        let body = to_json(body)?;
+        into_empty(
+            self.request(Method::DELETE, "/users/me/", Some(body))
                 .await?,
         )
         .await

@@ -37,6 +37,11 @@ pub enum LogoutReason {
     SessionExpired,
     /// A password change ended every session.
     PasswordChanged,
+    /// The username changed: the tokens named the old one, so the user
+    /// logs in again with the new one.
+    UsernameChanged,
+    /// The account is gone, with every session.
+    AccountDeleted,
 }
 
 impl LogoutReason {
@@ -45,6 +50,8 @@ impl LogoutReason {
         match self {
             LogoutReason::SessionExpired => "expired",
             LogoutReason::PasswordChanged => "password_changed",
+            LogoutReason::UsernameChanged => "username_changed",
+            LogoutReason::AccountDeleted => "account_deleted",
             LogoutReason::NoSession | LogoutReason::LoggedOut => "logged_out",
         }
     }
@@ -53,6 +60,8 @@ impl LogoutReason {
         match marker {
             "expired" => LogoutReason::SessionExpired,
             "password_changed" => LogoutReason::PasswordChanged,
+            "username_changed" => LogoutReason::UsernameChanged,
+            "account_deleted" => LogoutReason::AccountDeleted,
             _ => LogoutReason::LoggedOut,
         }
     }
@@ -160,11 +169,14 @@ impl Auth {
     /// refuse the refresh token (best effort: the user is logged out here
     /// whether or not the server answers).
     pub fn logout(self) {
+        self.logout_for(LogoutReason::LoggedOut);
+    }
+
+    /// [`Auth::logout`], with `reason` for the login page of every tab.
+    pub fn logout_for(self, reason: LogoutReason) {
         let pair = storage::load();
-        storage::clear(LogoutReason::LoggedOut.marker());
-        self.state.set(AuthState::LoggedOut {
-            reason: LogoutReason::LoggedOut,
-        });
+        storage::clear(reason.marker());
+        self.state.set(AuthState::LoggedOut { reason });
         if let Some(pair) = pair {
             spawn_local(async move {
                 let _ = client::blacklist(&pair.refresh).await;

@@ -9,7 +9,7 @@ use crate::api::error::SESSION_EXPIRED;
 use crate::auth::context::{LogoutReason, use_auth};
 use crate::components::field::{Field, FormError, Notice};
 use crate::components::form::{FormErrors, ShownErrors};
-use crate::routes::{EXPIRED_FLAG, Page, safe_next};
+use crate::routes::{Done, EXPIRED_FLAG, Page, safe_next};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -45,20 +45,34 @@ pub fn LoginPage() -> impl IntoView {
     };
     let errors = ShownErrors::of(login);
 
-    let notice = Signal::derive(move || match auth.logout_reason() {
-        Some(LogoutReason::SessionExpired) => Some(SESSION_EXPIRED.to_owned()),
-        // After a reload the reason is gone from memory; the URL still says.
-        Some(LogoutReason::NoSession) if query.read().get(EXPIRED_FLAG).is_some() => {
-            Some(SESSION_EXPIRED.to_owned())
-        }
-        Some(LogoutReason::PasswordChanged) => {
-            Some("Your password has been changed. Please log in with the new one.".to_owned())
-        }
+    let notice = Signal::derive(move || {
         // Once a login attempt has failed, its error says what matters.
-        _ if query.read().get("registered").is_some() && login.value().read().is_none() => {
-            Some("Your account is ready. Please log in.".to_owned())
+        let untried = login.value().read().is_none();
+        let done = query
+            .read()
+            .get(Done::QUERY)
+            .and_then(|flag| Done::from_flag(&flag));
+        if let Some(done) = done.filter(|_| untried) {
+            return Some(done.message().to_owned());
         }
-        _ => None,
+        match auth.logout_reason() {
+            Some(LogoutReason::SessionExpired) => Some(SESSION_EXPIRED.to_owned()),
+            // After a reload the reason is gone from memory; the URL still says.
+            Some(LogoutReason::NoSession) if query.read().get(EXPIRED_FLAG).is_some() => {
+                Some(SESSION_EXPIRED.to_owned())
+            }
+            Some(LogoutReason::PasswordChanged) => {
+                Some("Your password has been changed. Please log in with the new one.".to_owned())
+            }
+            Some(LogoutReason::UsernameChanged) => {
+                Some("Your username has been changed. Please log in with the new one.".to_owned())
+            }
+            Some(LogoutReason::AccountDeleted) => Some("Your account has been deleted.".to_owned()),
+            _ if untried && query.read().get("registered").is_some() => {
+                Some("Your account is ready. Please log in.".to_owned())
+            }
+            _ => None,
+        }
     });
 
     view! {
@@ -85,12 +99,18 @@ pub fn LoginPage() -> impl IntoView {
                         autocomplete="current-password"
                         required=true
                     />
+                    <p class="field-aside">
+                        <A href=Page::PasswordReset.path()>"Forgot password?"</A>
+                    </p>
                     <button type="submit" class="button wide" disabled=move || login.pending().get()>
                         {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
                     </button>
                 </form>
                 <p class="aside">
                     "No account yet? " <A href=Page::Register.path()>"Register"</A>
+                </p>
+                <p class="aside">
+                    "Forgot your username? " <A href=Page::UsernameReset.path()>"Get a link to choose a new one"</A>
                 </p>
             </section>
         </GuestOnly>

@@ -6,8 +6,8 @@ use leptos_router::hooks::use_navigate;
 use shared::RegisterBody;
 
 use super::guest::GuestOnly;
-use crate::api::client;
-use crate::components::field::{Field, FormError};
+use crate::api::client::{self, MailRequest};
+use crate::components::field::{Field, FormError, Notice};
 use crate::components::form::{FormErrors, ShownErrors, passwords_match};
 use crate::routes::Page;
 
@@ -30,6 +30,9 @@ pub fn RegisterPage() -> impl IntoView {
     let last_name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let password2 = RwSignal::new(String::new());
+    // The address the activation link went to, once registered with
+    // activation on.
+    let awaiting = RwSignal::new(None::<String>);
 
     let register = Action::new_local(move |body: &(RegisterBody, String)| {
         let (body, again) = body.clone();
@@ -40,13 +43,18 @@ pub fn RegisterPage() -> impl IntoView {
                 &again,
                 "password2",
             )?;
-            client::register(&body)
+            let email = body.email.clone().unwrap_or_default();
+            let registered = client::register(&body)
                 .await
                 .map_err(|e| FormErrors::from_error(&e, FIELDS))?;
-            navigate(
-                &format!("{}?registered=1", Page::Login.path()),
-                Default::default(),
-            );
+            if registered.needs_activation {
+                awaiting.set(Some(email));
+            } else {
+                navigate(
+                    &format!("{}?registered=1", Page::Login.path()),
+                    Default::default(),
+                );
+            }
             Ok(())
         }
     });
@@ -65,7 +73,8 @@ pub fn RegisterPage() -> impl IntoView {
 
     view! {
         <GuestOnly>
-            <section class="card narrow" aria-labelledby="register-heading">
+            {move || awaiting.get().map(|email| view! { <CheckEmail email /> })}
+            <section class="card narrow" aria-labelledby="register-heading" hidden=move || awaiting.read().is_some()>
                 <h1 id="register-heading">"Create an account"</h1>
                 <form novalidate on:submit=on_submit>
                     <FormError message=errors.general() />
@@ -95,5 +104,47 @@ pub fn RegisterPage() -> impl IntoView {
                 </p>
             </section>
         </GuestOnly>
+    }
+}
+
+/// After a resend. The server mails an address at most once a minute, and
+/// says the same either way, so the message says so too.
+const RESENT: &str = "We have sent the email again, unless one went out less than a minute ago.";
+
+/// UI.md Part 2: after registering with activation on.
+#[component]
+fn CheckEmail(email: String) -> impl IntoView {
+    let resend = Action::new_local(move |email: &String| {
+        let email = email.clone();
+        async move {
+            client::request_mail(MailRequest::Activation, &email)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    });
+    let on_submit = {
+        let email = email.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            resend.dispatch_local(email.clone());
+        }
+    };
+    let sent = Signal::derive(move || {
+        matches!(resend.value().get(), Some(Ok(()))).then(|| RESENT.to_owned())
+    });
+    let failed = Signal::derive(move || resend.value().get().and_then(Result::err));
+    view! {
+        <section class="card narrow" aria-labelledby="check-email-heading">
+            <h1 id="check-email-heading">"One more step"</h1>
+            <Notice message=Signal::derive(|| Some("Check your email to activate your account.".to_owned())) />
+            <p>"We have sent a link to " <strong>{email}</strong> ". Follow it to activate your account, then log in."</p>
+            <form novalidate on:submit=on_submit>
+                <Notice message=sent success=true />
+                <FormError message=failed />
+                <button type="submit" class="button secondary" disabled=move || resend.pending().get()>
+                    {move || if resend.pending().get() { "Sending…" } else { "Send the email again" }}
+                </button>
+            </form>
+        </section>
     }
 }

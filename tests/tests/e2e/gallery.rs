@@ -122,3 +122,91 @@ async fn every_page_at_desktop_and_phone_width() {
         })
         .await;
 }
+
+/// The pages of UI.md Part 2: mailed links, and what leads to them.
+#[tokio::test]
+async fn the_pages_of_mailed_links_at_desktop_and_phone_width() {
+    let journey = Journey::start_with_mail(|s| s.mail.send_activation = true)
+        .await
+        .expect("journey starts");
+    journey
+        .run("gallery_mail", async |j| {
+            let user = TestUser::new("imani");
+            let client = &j.client;
+
+            action::open(j, "/register").await?;
+            action::register(client, &user).await?;
+            check::sees(
+                client,
+                &find::text("Check your email to activate your account."),
+            )
+            .await?;
+            shoot(j, "check-email").await?;
+
+            let link = j.mailed_link(&user.email, 1, "/activate/").await?;
+            action::open(j, &link).await?;
+            check::sees(client, &find::button("Activate my account")).await?;
+            shoot(j, "activate").await?;
+            action::click(client, &find::button("Activate my account")).await?;
+            check::on_login_page_at(client, "/login?done=activated").await?;
+            shoot(j, "login-activated").await?;
+
+            action::open(j, "/password/reset").await?;
+            action::fill(client, "email", &user.email).await?;
+            action::submit(client, "email").await?;
+            check::sees(
+                client,
+                &find::text(
+                    "If an account exists for that email, we have sent a link to reset the password.",
+                ),
+            )
+            .await?;
+            shoot(j, "password-reset").await?;
+
+            let link = j
+                .mailed_link(&user.email, 2, "/password/reset/confirm/")
+                .await?;
+            action::open(j, &link).await?;
+            check::sees(client, &find::input("new_password2")).await?;
+            shoot(j, "password-reset-confirm").await?;
+            action::fill(client, "new_password", "imani-new-secret").await?;
+            action::fill(client, "new_password2", "imani-new-secret").await?;
+            action::submit(client, "new_password").await?;
+            check::on_login_page_at(client, "/login?done=password_reset").await?;
+            action::open(j, &link).await?;
+            action::fill(client, "new_password", "imani-other-secret").await?;
+            action::fill(client, "new_password2", "imani-other-secret").await?;
+            action::submit(client, "new_password").await?;
+            check::sees(client, &find::link("Ask for a new link")).await?;
+            shoot(j, "password-reset-used-link").await?;
+
+            let asked = j
+                .http
+                .post(j.url("/api/users/reset_username/"))
+                .json(&json!({"email": user.email}))
+                .send()
+                .await?;
+            anyhow::ensure!(asked.status() == 204, "reset_username: {}", asked.status());
+            let link = j
+                .mailed_link(&user.email, 3, "/username/reset/confirm/")
+                .await?;
+            action::open(j, &link).await?;
+            check::sees(client, &find::input("new_username")).await?;
+            shoot(j, "username-reset-confirm").await?;
+
+            action::open(j, "/login").await?;
+            action::log_in(client, &user.username, "imani-new-secret").await?;
+            check::sees(client, &find::greeting(&user.username)).await?;
+            action::open(j, "/profile").await?;
+            action::fill_in(
+                client,
+                &find::input_in("delete-form", "current_password"),
+                "imani-new-secret",
+            )
+            .await?;
+            action::click(client, &find::submit_in("delete-form")).await?;
+            check::sees(client, &find::text("Are you sure? This cannot be undone.")).await?;
+            shoot(j, "profile-delete-confirm").await
+        })
+        .await;
+}

@@ -1,9 +1,11 @@
 //! The browser journeys of issue 4, one module per journey, in one binary.
 //! Run with `cargo test -p e2e` after `scripts/tools.sh`.
 
+mod activation;
 mod back_button;
 mod backoff;
 mod csp;
+mod delete_account;
 mod expired_startup;
 mod form_errors;
 mod forms;
@@ -15,6 +17,7 @@ mod logout;
 mod logout_next;
 mod no_rotation;
 mod notes;
+mod password_reset;
 mod private_routes;
 mod profile;
 mod register_and_login;
@@ -31,3 +34,4 @@ mod tabs;
 mod tabs_expired;
 mod tabs_login;
 mod tabs_refresh_race;
+mod username;
