@@ -39,6 +39,10 @@ struct Args {
     /// Only SQLite (for a machine without PostgreSQL).
     #[arg(long)]
     sqlite_only: bool,
+    /// Only the refresh scenario, after printing the backend's pid and
+    /// waiting two seconds: for a profiler to attach (`perf record -p`).
+    #[arg(long)]
+    profile_refresh: bool,
 }
 
 const PASSWORD: &str = "bench password 1";
@@ -78,6 +82,11 @@ async fn main() -> anyhow::Result<()> {
     let mut verdicts = Vec::new();
     for database in databases {
         let server = Server::start(&backend, database, &args.postgres_url).await?;
+        if args.profile_refresh {
+            profile_refresh(&args, &server, database).await?;
+            server.stop().await?;
+            continue;
+        }
         let rows = run_all(&args, &server, database, &mut verdicts).await?;
         let (peak, now) = server.memory_kib().unwrap_or_default();
         server.stop().await?;
@@ -122,6 +131,22 @@ async fn argon2_hashes(threads: usize, duration: Duration) -> anyhow::Result<(u6
         total += task.await??;
     }
     Ok((total, started.elapsed()))
+}
+
+/// `--profile-refresh`: the refresh scenario alone, for a profiler.
+async fn profile_refresh(args: &Args, server: &Server, database: Database) -> anyhow::Result<()> {
+    let bench = Bench::set_up(args, server).await?;
+    println!("{}: backend pid {}", database.name(), server.pid());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let refresh = bench.refresh_chains().await;
+    println!(
+        "{}: refresh {:.0}/s, p99 {:.2} ms, {} errors",
+        database.name(),
+        refresh.per_second(),
+        refresh.p99_ms(),
+        refresh.errors
+    );
+    Ok(())
 }
 
 /// The two-core targets of the README, as measured on one database.

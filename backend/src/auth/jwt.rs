@@ -156,7 +156,7 @@ impl Jwt {
             token_type: TokenType::Refresh,
             exp: sliding.min(cap),
             iat: now,
-            jti: random_id(),
+            jti: super::ordered_id(),
             user_id,
             username: username.to_owned(),
             sid: sid.to_owned(),

@@ -59,8 +59,10 @@ pub async fn insert<'e>(
 /// makes this find `old` revoked. On PostgreSQL this is one statement, one
 /// round trip instead of six: its update joins the locked user row, so no
 /// plan can lock the token first. On SQLite, where data-modifying `with`
-/// does not exist, it is the `begin_write` transaction of three statements,
-/// the user check folded into the claim.
+/// does not exist, it is three statements, the user check folded into the
+/// claim, committed with whatever other rotations are waiting
+/// (`rotation_queue`), or in a `begin_write` transaction of its own if that
+/// batch failed.
 #[tracing::instrument(skip_all)]
 pub async fn rotate(
     db: &Db,
@@ -96,6 +98,11 @@ pub async fn rotate(
         .fetch_one(&db.pool)
         .await?;
         return Ok(rotated == 1);
+    }
+    if let Some(queue) = &db.rotations
+        && let Some(rotated) = queue.rotate(old, next, now).await
+    {
+        return Ok(rotated);
     }
     let mut tx = db.begin_write().await?;
     let claimed = sqlx::query(
