@@ -139,12 +139,14 @@ async fn profile_refresh(args: &Args, server: &Server, database: Database) -> an
     println!("{}: backend pid {}", database.name(), server.pid());
     tokio::time::sleep(Duration::from_secs(2)).await;
     let refresh = bench.refresh_chains().await;
+    let (peak, _) = server.memory_kib().unwrap_or_default();
     println!(
-        "{}: refresh {:.0}/s, p99 {:.2} ms, {} errors",
+        "{}: refresh {:.0}/s, p99 {:.2} ms, {} errors; backend peak RSS {:.1} MiB",
         database.name(),
         refresh.per_second(),
         refresh.p99_ms(),
-        refresh.errors
+        refresh.errors,
+        peak as f64 / 1024.0
     );
     Ok(())
 }

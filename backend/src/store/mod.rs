@@ -4,8 +4,8 @@
 //! both; only the DDL differs (`migrations/sqlite`, `migrations/postgres`).
 
 pub mod notes;
-mod rotation_queue;
 pub mod sessions;
+mod sqlite_writer;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
@@ -29,7 +29,7 @@ pub struct Db {
     /// there); PostgreSQL: `pool` itself.
     writer: AnyPool,
     /// SQLite: rotations committed many to a transaction on `writer`.
-    rotations: Option<rotation_queue::RotationQueue>,
+    rotations: Option<sqlite_writer::RotationQueue>,
     sqlite: bool,
 }
 
@@ -44,7 +44,7 @@ impl Db {
         } else {
             url.to_owned()
         };
-        let pool = pool_options(sqlite, if sqlite { 8 } else { 16 })
+        let pool = pool_options(sqlite, if sqlite { 8 } else { 16 }, false)
             .connect(&url)
             .await
             .with_context(|| "cannot open the database of DATABASE_URL".to_owned())?;
@@ -58,14 +58,15 @@ impl Db {
             .await
             .context("cannot migrate the database")?;
         let writer = if sqlite {
-            pool_options(sqlite, 1)
+            pool_options(sqlite, 1, true)
                 .connect(&url)
                 .await
                 .with_context(|| "cannot open the database of DATABASE_URL".to_owned())?
         } else {
             pool.clone()
         };
-        let rotations = sqlite.then(|| rotation_queue::RotationQueue::start(writer.clone()));
+        let rotations =
+            sqlite.then(|| sqlite_writer::RotationQueue::start(writer.clone(), pool.clone()));
         Ok(Db {
             pool,
             writer,
@@ -132,8 +133,9 @@ impl Db {
     }
 }
 
-/// The pool settings both pools share, with `max` connections.
-fn pool_options(sqlite: bool, max: u32) -> AnyPoolOptions {
+/// The pool settings both pools share, with `max` connections; `writer`
+/// for SQLite's writer connection.
+fn pool_options(sqlite: bool, max: u32, writer: bool) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(10))
@@ -153,12 +155,10 @@ fn pool_options(sqlite: bool, max: u32) -> AnyPoolOptions {
                     conn.execute("pragma busy_timeout = 10000").await?;
                     conn.execute("pragma foreign_keys = on").await?;
                     conn.execute("pragma synchronous = normal").await?;
-                    // A checkpoint every 10 000 WAL pages (40 MB) instead of
-                    // 1 000: its fsyncs and page copies were a fifth of the
-                    // writer's time under a stream of rotations (profile in
-                    // README "Performance / Refresh"), and a page written
-                    // many times between two checkpoints is copied once.
-                    conn.execute("pragma wal_autocheckpoint = 10000").await?;
+                    if writer {
+                        // Checkpoints run beside it (`sqlite_writer`).
+                        conn.execute("pragma wal_autocheckpoint = 0").await?;
+                    }
                 }
                 Ok(())
             })
