@@ -4,8 +4,8 @@
 //! both; only the DDL differs (`migrations/sqlite`, `migrations/postgres`).
 
 pub mod notes;
+mod rotation_batches;
 pub mod sessions;
-mod sqlite_writer;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
@@ -28,8 +28,8 @@ pub struct Db {
     /// SQLite: the one connection `begin_write` transactions run on (see
     /// there); PostgreSQL: `pool` itself.
     writer: AnyPool,
-    /// SQLite: rotations committed many to a transaction on `writer`.
-    rotations: Option<sqlite_writer::RotationQueue>,
+    /// Rotations committed many at once (`rotation_batches`).
+    rotations: rotation_batches::RotationQueue,
     sqlite: bool,
 }
 
@@ -66,7 +66,7 @@ impl Db {
             pool.clone()
         };
         let rotations =
-            sqlite.then(|| sqlite_writer::RotationQueue::start(writer.clone(), pool.clone()));
+            rotation_batches::RotationQueue::start(writer.clone(), pool.clone(), sqlite);
         Ok(Db {
             pool,
             writer,
@@ -156,7 +156,7 @@ fn pool_options(sqlite: bool, max: u32, writer: bool) -> AnyPoolOptions {
                     conn.execute("pragma foreign_keys = on").await?;
                     conn.execute("pragma synchronous = normal").await?;
                     if writer {
-                        // Checkpoints run beside it (`sqlite_writer`).
+                        // Checkpoints run beside it (`rotation_batches`).
                         conn.execute("pragma wal_autocheckpoint = 0").await?;
                     }
                 }

@@ -56,13 +56,12 @@ pub async fn insert<'e>(
 /// The user row is read (on PostgreSQL locked `for share`) before the old
 /// token's row is locked, the order `users::token_owner` describes, so a
 /// password change either sees `next` when it revokes its user's tokens or
-/// makes this find `old` revoked. On PostgreSQL this is one statement, one
-/// round trip instead of six: its update joins the locked user row, so no
-/// plan can lock the token first. On SQLite, where data-modifying `with`
-/// does not exist, it is three statements, the user check folded into the
-/// claim, committed with whatever other rotations are waiting
-/// (`rotation_queue`), or in a `begin_write` transaction of its own if that
-/// batch failed.
+/// makes this find `old` revoked. It is committed with whatever other
+/// rotations are waiting (`rotation_batches`); if that batch failed, alone
+/// here: on PostgreSQL one statement, one round trip instead of six (its
+/// update joins the locked user row, so no plan can lock the token first);
+/// on SQLite, where data-modifying `with` does not exist, three statements
+/// in a `begin_write` transaction, the user check folded into the claim.
 #[tracing::instrument(skip_all)]
 pub async fn rotate(
     db: &Db,
@@ -70,6 +69,9 @@ pub async fn rotate(
     next: &NewRefreshToken<'_>,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
+    if let Some(rotated) = db.rotations.rotate(old, next, now).await {
+        return Ok(rotated);
+    }
     if db.is_postgres() {
         let (rotated,): (i64,) = sqlx::query_as(
             "with owner as (
@@ -98,11 +100,6 @@ pub async fn rotate(
         .fetch_one(&db.pool)
         .await?;
         return Ok(rotated == 1);
-    }
-    if let Some(queue) = &db.rotations
-        && let Some(rotated) = queue.rotate(old, next, now).await
-    {
-        return Ok(rotated);
     }
     let mut tx = db.begin_write().await?;
     let claimed = sqlx::query(

@@ -1,28 +1,32 @@
-//! SQLite's writes under load: rotations many to a transaction (group
-//! commit), and WAL checkpoints off the writer's way.
+//! Rotations many to a statement or transaction (group commit), and on
+//! SQLite the WAL checkpoints off the writer's way.
 //!
-//! Profiled (README "Performance / Refresh"): with one writer connection, a
-//! rotation on SQLite was limited by its own transaction: five hand-offs to
-//! sqlx's SQLite worker thread (begin, claim, insert, touch, commit), each
-//! a wake-up on a busy machine, and ~15 WAL page writes at its commit. Here
-//! one task owns the queue: it takes every rotation waiting, runs them all
-//! as one prepared script in one `begin immediate` transaction (three
-//! hand-offs for the whole batch) and commits once, so the pages a batch
-//! shares are written once.
+//! Profiled (README "Performance / Refresh"): a rotation was limited by its
+//! own transaction. On SQLite, with one writer connection: five hand-offs
+//! to sqlx's SQLite worker thread (begin, claim, insert, touch, commit),
+//! each a wake-up on a busy machine, and ~15 WAL page writes at its commit.
+//! On PostgreSQL: a statement, a commit and its WAL flush per rotation. Here
+//! one task owns the queue: it takes every rotation waiting and runs them
+//! all at once, on SQLite as one prepared script in one `begin immediate`
+//! transaction (three hand-offs for the batch), on PostgreSQL as one
+//! statement (one round trip), so the pages and the commit a batch shares
+//! are written once.
 //!
-//! Each rotation in the script is still its own conditional update, run in
-//! order on the one connection: of any number of rotations of one token in
-//! a batch, the first claims it and the others find it rotated, exactly as
-//! when they ran one by one. A batch that fails is rolled back whole and its
-//! rotations are answered "undecided": each caller then runs its own
-//! transaction (`tokens::rotate`), so a failure costs time, never a token.
+//! Each rotation is still its own conditional update: of any number of
+//! rotations of one token in a batch, exactly one claims it, as when they
+//! ran one by one (SQLite runs the script's updates in order on the one
+//! connection; PostgreSQL updates a row once per statement, with one of the
+//! rows it was joined to, and returns that one). A batch that fails is
+//! rolled back whole and its rotations are answered "undecided": each caller
+//! then decides its own alone (`tokens::rotate`), so a failure costs time,
+//! never a token.
 //!
-//! Checkpoints: the writer connection does not checkpoint when it commits
-//! (`wal_autocheckpoint = 0`, set in `Db::connect`): a checkpoint there
-//! stopped every write for its page copies and fsyncs, the p99 of refresh.
-//! The same task starts a passive checkpoint on a reader connection every
-//! [`CHECKPOINT_EVERY`] instead, which copies what it can while the writer
-//! goes on appending.
+//! SQLite's checkpoints: the writer connection does not checkpoint when it
+//! commits (`wal_autocheckpoint = 0`, set in `Db::connect`): a checkpoint
+//! there stopped every write for its page copies and fsyncs, the p99 of
+//! refresh. The same task starts a passive checkpoint on a reader
+//! connection every [`CHECKPOINT_EVERY`] instead, which copies what it can
+//! while the writer goes on appending.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -62,12 +66,12 @@ pub struct RotationQueue {
 }
 
 impl RotationQueue {
-    /// Starts the task that runs the batches on `writer`, the one
-    /// connection SQLite's writes take turns on (`Db::begin_write`), and the
-    /// checkpoints on `readers`.
-    pub fn start(writer: AnyPool, readers: AnyPool) -> Self {
+    /// Starts the task that runs the batches on `writer` (on SQLite the one
+    /// connection its writes take turns on, `Db::begin_write`), and on
+    /// SQLite the checkpoints on `readers`.
+    pub fn start(writer: AnyPool, readers: AnyPool, sqlite: bool) -> Self {
         let (sender, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(writer, readers, receiver));
+        tokio::spawn(run(writer, readers, sqlite, receiver));
         Self { sender }
     }
 
@@ -95,9 +99,14 @@ impl RotationQueue {
     }
 }
 
-async fn run(writer: AnyPool, readers: AnyPool, mut receiver: mpsc::UnboundedReceiver<Rotation>) {
+async fn run(
+    writer: AnyPool,
+    readers: AnyPool,
+    sqlite: bool,
+    mut receiver: mpsc::UnboundedReceiver<Rotation>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut scripts = Scripts::default();
+    let mut scripts = Scripts::new(sqlite);
     let mut checkpoints = tokio::time::interval(CHECKPOINT_EVERY);
     checkpoints.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let checkpointing = Arc::new(AtomicBool::new(false));
@@ -111,7 +120,7 @@ async fn run(writer: AnyPool, readers: AnyPool, mut receiver: mpsc::UnboundedRec
                 let committed = commit(&writer, &mut scripts, &batch).await;
                 answer(&mut batch, committed);
             }
-            _ = checkpoints.tick() => checkpoint(&readers, &checkpointing),
+            _ = checkpoints.tick(), if sqlite => checkpoint(&readers, &checkpointing),
         }
     }
 }
@@ -161,6 +170,7 @@ async fn commit(
     batch: &[Rotation],
 ) -> Result<Vec<String>, sqlx::Error> {
     let size = batch.len().next_power_of_two();
+    let sqlite = scripts.sqlite;
     let mut query = sqlx::query(scripts.get(size));
     for r in batch {
         query = query
@@ -182,9 +192,15 @@ async fn commit(
             .bind(None::<i64>)
             .bind(None::<i64>);
     }
-    let mut tx = writer.begin_with("begin immediate").await?;
-    let rows = query.fetch_all(&mut *tx).await?;
-    tx.commit().await?;
+    let rows = if sqlite {
+        let mut tx = writer.begin_with("begin immediate").await?;
+        let rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows
+    } else {
+        // One statement: a transaction of its own.
+        query.fetch_all(writer).await?
+    };
     rows.iter().map(|row| row.try_get::<String, _>(0)).collect()
 }
 
@@ -192,25 +208,40 @@ async fn commit(
 /// built once: its text is the key of the connection's statement cache, so
 /// each is prepared once. Six scripts, not one per size: 64 of them were
 /// 4 000 prepared statements, and the server's peak RSS grew by 6 MiB.
-#[derive(Default)]
-struct Scripts(Vec<String>);
+struct Scripts {
+    sqlite: bool,
+    built: Vec<String>,
+}
 
 impl Scripts {
+    fn new(sqlite: bool) -> Self {
+        Self {
+            sqlite,
+            built: Vec::new(),
+        }
+    }
+
     fn get(&mut self, size: usize) -> &str {
         debug_assert!(size.is_power_of_two() && size <= MAX_BATCH);
         let index = size.trailing_zeros() as usize;
-        while self.0.len() <= index {
-            let next = script(1 << self.0.len());
-            self.0.push(next);
+        while self.built.len() <= index {
+            let size = 1 << self.built.len();
+            let next = if self.sqlite {
+                sqlite_script(size)
+            } else {
+                postgres_statement(size)
+            };
+            self.built.push(next);
         }
-        &self.0[index]
+        &self.built[index]
     }
 }
 
-/// The statements of a batch of `size` rotations, then a query for which
-/// new tokens exist. Rotation `i` binds `$6i+1..$6i+6`: the old token, the
-/// new one, the user, the session, now and the new token's expiry.
-fn script(size: usize) -> String {
+/// The statements of a batch of `size` rotations on SQLite, then a query
+/// for which new tokens exist. Rotation `i` binds `$6i+1..$6i+6`: the old
+/// token, the new one, the user, the session, now and the new token's
+/// expiry.
+fn sqlite_script(size: usize) -> String {
     let mut sql = String::with_capacity(size * 400 + 400);
     let mut new_ids = String::new();
     for i in 0..size {
@@ -244,6 +275,52 @@ fn script(size: usize) -> String {
     sql
 }
 
+/// One statement for a batch of `size` rotations on PostgreSQL, binding as
+/// [`sqlite_script`] does; it returns the new tokens stored. The single
+/// rotation of `tokens::rotate` for many rows: the users are locked `for
+/// share` before their tokens (the update joins the locked rows, so no plan
+/// can lock a token first), the order password changes rely on.
+fn postgres_statement(size: usize) -> String {
+    let mut rows = String::new();
+    for i in 0..size {
+        let p = |n: usize| 6 * i + n;
+        if i > 0 {
+            rows.push_str(", ");
+        }
+        let _ = write!(
+            rows,
+            "(${}::text, ${}::text, ${}::bigint, ${}::text, ${}::bigint, ${}::bigint)",
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5),
+            p(6)
+        );
+    }
+    format!(
+        "with input (old, jti, user_id, sid, now, expires) as (values {rows}),
+         owner as (
+             select id from users
+              where id in (select user_id from input) and is_active <> 0
+              for share
+         ), claimed as (
+             update refresh_tokens t set rotated_at = i.now
+               from input i join owner o on o.id = i.user_id
+              where t.jti = i.old and t.rotated_at is null and t.revoked_at is null
+             returning i.jti, i.user_id, i.sid, i.now, i.expires
+         ), inserted as (
+             insert into refresh_tokens (jti, user_id, sid, created_at, expires_at)
+             select jti, user_id, sid, now, expires from claimed
+             returning jti, sid, created_at
+         ), touched as (
+             update sessions s set last_used_at = n.created_at
+               from inserted n where s.sid = n.sid
+         )
+         select jti from inserted"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -252,13 +329,27 @@ mod tests {
     use crate::store::Db;
     use crate::store::tokens::{self, TokenState};
 
-    /// A database with user 1, its session `s1` and its live token `t0`.
-    async fn one_session(dir: &tempfile::TempDir) -> Db {
-        let db = Db::connect(&format!("sqlite://{}/app.db", dir.path().display()))
-            .await
-            .unwrap();
+    /// What keeps a test's database alive.
+    enum Keep {
+        Dir(tempfile::TempDir),
+        Pg(#[allow(dead_code, reason = "dropped at the test's end")] testkit::PgDatabase),
+    }
+
+    /// A database (a new SQLite file, or a new PostgreSQL database) with
+    /// user 1, its session `s1` and its live token `t0`.
+    async fn one_session(postgres: bool) -> (Db, Keep) {
+        let (url, keep) = if postgres {
+            let pg = testkit::PgDatabase::create().await.unwrap();
+            (pg.url().to_owned(), Keep::Pg(pg))
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}/app.db", dir.path().display());
+            (url, Keep::Dir(dir))
+        };
+        let db = Db::connect(&url).await.unwrap();
+        // PostgreSQL's ids are `generated always`: the first is 1.
         for sql in [
-            "insert into users (id, username, password_hash, date_joined) values (1, 'u', 'x', 0)",
+            "insert into users (username, password_hash, date_joined) values ('u', 'x', 0)",
             "insert into sessions (sid, user_id, username, auth_time, created_at, last_used_at)
              values ('s1', 1, 'u', 0, 0, 0)",
             "insert into refresh_tokens (jti, user_id, sid, created_at, expires_at)
@@ -266,7 +357,7 @@ mod tests {
         ] {
             sqlx::query(sql).execute(&db.pool).await.unwrap();
         }
-        db
+        (db, keep)
     }
 
     fn next(jti: &str) -> NewRefreshToken<'_> {
@@ -279,11 +370,13 @@ mod tests {
         }
     }
 
+    #[rstest::rstest]
+    #[case::sqlite(false)]
+    #[case::postgres(true)]
     #[tokio::test]
-    async fn of_many_rotations_of_one_token_in_a_batch_exactly_one_wins() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = one_session(&dir).await;
-        let queue = db.rotations.clone().unwrap();
+    async fn of_many_rotations_of_one_token_in_a_batch_exactly_one_wins(#[case] postgres: bool) {
+        let (db, _keep) = one_session(postgres).await;
+        let queue = db.rotations.clone();
         let now = Timestamp::from_secs(100);
         let ids: Vec<String> = (0..40).map(|i| format!("n{i}")).collect();
         let rows: Vec<NewRefreshToken<'_>> = ids.iter().map(|id| next(id)).collect();
@@ -308,11 +401,13 @@ mod tests {
         assert_eq!(touched, now.micros());
     }
 
+    #[rstest::rstest]
+    #[case::sqlite(false)]
+    #[case::postgres(true)]
     #[tokio::test]
-    async fn quotes_in_the_values_are_values() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = one_session(&dir).await;
-        let queue = db.rotations.clone().unwrap();
+    async fn quotes_in_the_values_are_values(#[case] postgres: bool) {
+        let (db, _keep) = one_session(postgres).await;
+        let queue = db.rotations.clone();
         let now = Timestamp::from_secs(100);
         assert_eq!(
             queue.rotate("t0' or '1'='1", &next("n1"), now).await,
@@ -331,10 +426,14 @@ mod tests {
         assert_eq!(users, 1);
     }
 
+    #[rstest::rstest]
+    #[case::sqlite(false)]
+    #[case::postgres(true)]
     #[tokio::test]
-    async fn a_failed_batch_writes_nothing_and_each_rotation_is_then_decided_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = one_session(&dir).await;
+    async fn a_failed_batch_writes_nothing_and_each_rotation_is_then_decided_alone(
+        #[case] postgres: bool,
+    ) {
+        let (db, _keep) = one_session(postgres).await;
         sqlx::query(
             "insert into refresh_tokens (jti, user_id, sid, created_at, expires_at)
              values ('t1', 1, 's1', 0, 9000000000000000)",
@@ -343,7 +442,7 @@ mod tests {
         .await
         .unwrap();
         let now = Timestamp::from_secs(100);
-        let queue = db.rotations.clone().unwrap();
+        let queue = db.rotations.clone();
         // The second rotation's new id is taken: its insert fails the batch.
         let (n1, t0) = (next("n1"), next("t0"));
         let (good, bad) = tokio::join!(queue.rotate("t0", &n1, now), queue.rotate("t1", &t0, now));
@@ -367,8 +466,10 @@ mod tests {
 
     #[tokio::test]
     async fn the_wal_is_checkpointed_into_the_database_file_while_serving() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = one_session(&dir).await;
+        let (db, keep) = one_session(false).await;
+        let Keep::Dir(dir) = &keep else {
+            unreachable!("a SQLite file")
+        };
         let now = Timestamp::from_secs(100);
         let mut old = "t0".to_owned();
         for i in 0..20 {
