@@ -156,8 +156,11 @@ fn pool_options(sqlite: bool, max: u32, writer: bool) -> AnyPoolOptions {
                     conn.execute("pragma foreign_keys = on").await?;
                     conn.execute("pragma synchronous = normal").await?;
                     if writer {
-                        // Checkpoints run beside it (`rotation_batches`).
+                        // Checkpoints run beside it (`rotation_batches`);
+                        // when the WAL starts over, a file grown past 64 MiB
+                        // by a burst is cut back.
                         conn.execute("pragma wal_autocheckpoint = 0").await?;
+                        conn.execute("pragma journal_size_limit = 67108864").await?;
                     } else {
                         // 1 MiB of page cache per reader instead of 2: eight
                         // of them filled 16 MiB as the tables grew, which
