@@ -123,42 +123,32 @@ impl Journey {
         Self::start_with(|_| {}).await
     }
 
-    /// `configure` adjusts the backend's settings (token lifetimes).
-    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Result<Self> {
-        Self::start_configured(|_| {}, configure).await
-    }
-
     /// The backend sends its mail to the test run's MailDev, with links to
     /// itself (`PUBLIC_URL` is its own address); read them with
     /// [`Journey::mailed_link`].
     pub async fn start_with_mail(configure: impl FnOnce(&mut Settings)) -> Result<Self> {
         let maildev = MailDev::shared();
         let port = free_port()?;
-        Self::start_configured(
-            |settings| {
-                settings.bind.set_port(port);
-                settings.mail.public_url = format!("http://127.0.0.1:{port}");
-                settings.mail.transport = MailTransport::Smtp {
-                    host: "127.0.0.1".to_owned(),
-                    port: maildev.smtp_port,
-                    tls: SmtpTls::None,
-                    credentials: None,
-                };
-            },
-            configure,
-        )
+        Self::start_with(|settings| {
+            settings.bind.set_port(port);
+            settings.mail.public_url = format!("http://127.0.0.1:{port}");
+            settings.mail.transport = MailTransport::Smtp {
+                host: "127.0.0.1".to_owned(),
+                port: maildev.smtp_port,
+                tls: SmtpTls::None,
+                credentials: None,
+            };
+            configure(settings);
+        })
         .await
     }
 
-    async fn start_configured(
-        base: impl FnOnce(&mut Settings),
-        configure: impl FnOnce(&mut Settings),
-    ) -> Result<Self> {
+    /// `configure` adjusts the backend's settings (token lifetimes).
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Result<Self> {
         let dist = frontend_dist().to_owned();
         let data = TempDir::new()?;
         let mut settings = Settings::local(data.path());
         settings.static_dir = Some(dist);
-        base(&mut settings);
         configure(&mut settings);
         let clock = Clock::movable();
         let app = App::build_with_clock(settings, clock.clone()).await?;

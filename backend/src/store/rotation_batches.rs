@@ -62,14 +62,34 @@ struct Rotation {
     sid: String,
     expires_at: Timestamp,
     now: Timestamp,
-    /// `Some(rotated)` once committed; `None` if the batch failed.
+}
+
+impl Rotation {
+    fn new(old: &str, next: &NewRefreshToken<'_>, now: Timestamp) -> Self {
+        Self {
+            old: old.to_owned(),
+            jti: next.jti.to_owned(),
+            user_id: next.user_id,
+            sid: next.sid.to_owned(),
+            expires_at: next.expires_at,
+            now,
+        }
+    }
+}
+
+/// A rotation in the queue, and where its answer goes: `Some(rotated)` once
+/// committed, `None` if its batch failed.
+struct Queued {
+    rotation: Rotation,
     answer: oneshot::Sender<Option<bool>>,
 }
 
 /// The sending side; the task stops when every clone is dropped.
 #[derive(Clone, Debug)]
 pub struct RotationQueue {
-    sender: mpsc::UnboundedSender<Rotation>,
+    sender: mpsc::UnboundedSender<Queued>,
+    writer: AnyPool,
+    sqlite: bool,
 }
 
 impl RotationQueue {
@@ -78,8 +98,12 @@ impl RotationQueue {
     /// SQLite the checkpoints on `readers`.
     pub fn start(writer: AnyPool, readers: AnyPool, sqlite: bool) -> Self {
         let (sender, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(writer, readers, sqlite, receiver));
-        Self { sender }
+        tokio::spawn(run(writer.clone(), readers, sqlite, receiver));
+        Self {
+            sender,
+            writer,
+            sqlite,
+        }
     }
 
     /// `Some(rotated)` as `tokens::rotate` answers it, or `None` when the
@@ -92,17 +116,23 @@ impl RotationQueue {
         now: Timestamp,
     ) -> Option<bool> {
         let (answer, answered) = oneshot::channel();
-        let rotation = Rotation {
-            old: old.to_owned(),
-            jti: next.jti.to_owned(),
-            user_id: next.user_id,
-            sid: next.sid.to_owned(),
-            expires_at: next.expires_at,
-            now,
-            answer,
-        };
-        self.sender.send(rotation).ok()?;
+        let rotation = Rotation::new(old, next, now);
+        self.sender.send(Queued { rotation, answer }).ok()?;
         answered.await.ok().flatten()
+    }
+
+    /// The same rotation in a batch of its own, outside the queue: for a
+    /// rotation whose batch failed, with this one's own error if it fails.
+    pub async fn rotate_alone(
+        &self,
+        old: &str,
+        next: &NewRefreshToken<'_>,
+        now: Timestamp,
+    ) -> Result<bool, sqlx::Error> {
+        let rotation = Rotation::new(old, next, now);
+        let mut scripts = Scripts::new(self.sqlite);
+        let stored = commit(&self.writer, &mut scripts, &[&rotation]).await?;
+        Ok(stored.contains(&rotation.jti))
     }
 }
 
@@ -110,7 +140,7 @@ async fn run(
     writer: AnyPool,
     readers: AnyPool,
     sqlite: bool,
-    mut receiver: mpsc::UnboundedReceiver<Rotation>,
+    mut receiver: mpsc::UnboundedReceiver<Queued>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut scripts = Scripts::new(sqlite);
@@ -126,10 +156,12 @@ async fn run(
                 }
                 // A caller that gave up (its request timed out) is not
                 // rotated behind its back: its retry would look like reuse.
-                batch.retain(|rotation| !rotation.answer.is_closed());
+                batch.retain(|queued| !queued.answer.is_closed());
                 if !batch.is_empty() {
+                    let rotations: Vec<&Rotation> =
+                        batch.iter().map(|queued| &queued.rotation).collect();
                     let committed =
-                        tokio::time::timeout(COMMIT_LIMIT, commit(&writer, &mut scripts, &batch))
+                        tokio::time::timeout(COMMIT_LIMIT, commit(&writer, &mut scripts, &rotations))
                             .await
                             .unwrap_or_else(|_| Err(sqlx::Error::PoolTimedOut));
                     answer(&mut batch, committed);
@@ -144,18 +176,18 @@ async fn run(
 }
 
 /// Tells each rotation of `batch` how it went, and empties it.
-fn answer(batch: &mut Vec<Rotation>, committed: Result<Vec<String>, sqlx::Error>) {
+fn answer(batch: &mut Vec<Queued>, committed: Result<Vec<String>, sqlx::Error>) {
     match committed {
         Ok(rotated) => {
-            for rotation in batch.drain(..) {
-                let won = rotated.contains(&rotation.jti);
-                let _ = rotation.answer.send(Some(won));
+            for queued in batch.drain(..) {
+                let won = rotated.contains(&queued.rotation.jti);
+                let _ = queued.answer.send(Some(won));
             }
         }
         Err(error) => {
             tracing::warn!(%error, rotations = batch.len(), "a batch of rotations failed; each is retried alone");
-            for rotation in batch.drain(..) {
-                let _ = rotation.answer.send(None);
+            for queued in batch.drain(..) {
+                let _ = queued.answer.send(None);
             }
         }
     }
@@ -213,7 +245,7 @@ async fn finish_checkpoint(writer: &AnyPool, state: &AtomicU8) {
 async fn commit(
     writer: &AnyPool,
     scripts: &mut Scripts,
-    batch: &[Rotation],
+    batch: &[&Rotation],
 ) -> Result<Vec<String>, sqlx::Error> {
     let size = batch.len().next_power_of_two();
     let sqlite = scripts.sqlite;

@@ -57,11 +57,11 @@ pub async fn insert<'e>(
 /// token's row is locked, the order `users::token_owner` describes, so a
 /// password change either sees `next` when it revokes its user's tokens or
 /// makes this find `old` revoked. It is committed with whatever other
-/// rotations are waiting (`rotation_batches`); if that batch failed, alone
-/// here: on PostgreSQL one statement, one round trip instead of six (its
-/// update joins the locked user row, so no plan can lock the token first);
-/// on SQLite, where data-modifying `with` does not exist, three statements
-/// in a `begin_write` transaction, the user check folded into the claim.
+/// rotations are waiting (`rotation_batches`: on PostgreSQL one statement,
+/// its update joining the locked user rows so that no plan can lock a token
+/// first; on SQLite a script in a `begin_write` transaction, the user check
+/// folded into each claim), or, if that batch failed, in a batch of its own
+/// with its own error.
 #[tracing::instrument(skip_all)]
 pub async fn rotate(
     db: &Db,
@@ -72,53 +72,7 @@ pub async fn rotate(
     if let Some(rotated) = db.rotations.rotate(old, next, now).await {
         return Ok(rotated);
     }
-    if db.is_postgres() {
-        let (rotated,): (i64,) = sqlx::query_as(
-            "with owner as (
-                 select id from users where id = $3 and is_active <> 0 for share
-             ), claimed as (
-                 update refresh_tokens t set rotated_at = $2
-                 from owner
-                 where t.jti = $1 and t.rotated_at is null and t.revoked_at is null
-                 returning t.jti
-             ), inserted as (
-                 insert into refresh_tokens (jti, user_id, sid, created_at, expires_at)
-                 select $4, $3, $5, $2, $6 from claimed
-                 returning sid
-             ), touched as (
-                 update sessions set last_used_at = $2
-                 where sid = $5 and exists (select 1 from inserted)
-             )
-             select count(*) from inserted",
-        )
-        .bind(old)
-        .bind(now.micros())
-        .bind(next.user_id)
-        .bind(next.jti)
-        .bind(next.sid)
-        .bind(next.expires_at.micros())
-        .fetch_one(&db.pool)
-        .await?;
-        return Ok(rotated == 1);
-    }
-    let mut tx = db.begin_write().await?;
-    let claimed = sqlx::query(
-        "update refresh_tokens set rotated_at = $2
-         where jti = $1 and rotated_at is null and revoked_at is null
-               and exists (select 1 from users where id = $3 and is_active <> 0)",
-    )
-    .bind(old)
-    .bind(now.micros())
-    .bind(next.user_id)
-    .execute(&mut *tx)
-    .await?;
-    if claimed.rows_affected() != 1 {
-        return Ok(false);
-    }
-    insert(&mut *tx, next).await?;
-    super::sessions::touch(&mut *tx, next.sid, now).await?;
-    tx.commit().await?;
-    Ok(true)
+    db.rotations.rotate_alone(old, next, now).await
 }
 
 /// Blacklists one usable token (logout); `false` if it was not usable.

@@ -29,8 +29,9 @@ fn email_of(user: &TestUser) -> String {
     format!("{}@example.com", user.username)
 }
 
-/// Asks for a reset of `email`'s password.
-async fn ask_reset(app: &TestApp, path: &str, email: &str) {
+/// Asks `path` (a reset or a resend) to mail `email`: 204 whatever the
+/// address.
+async fn ask_mail(app: &TestApp, path: &str, email: &str) {
     let response = app.post(path, &json!({"email": email}), None).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT, "{email}");
 }
@@ -60,7 +61,7 @@ async fn confirm(app: &TestApp, uid: &str, token: &str, password: &str) -> reqwe
 async fn a_mailed_link_sets_a_new_password_once_and_ends_every_session(db: Db) {
     let app = mail_app(db, &[]).await;
     let (user, session) = app.logged_in().await;
-    ask_reset(
+    ask_mail(
         &app,
         "/auth/users/reset_password/",
         &email_of(&user).to_uppercase(),
@@ -94,7 +95,7 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_every_session(db: Db) {
 async fn two_uses_of_one_link_at_once_change_the_password_once(db: Db) {
     let app = mail_app(db, &[]).await;
     let user = app.new_user().await;
-    ask_reset(&app, "/api/users/reset_password/", &email_of(&user)).await;
+    ask_mail(&app, "/api/users/reset_password/", &email_of(&user)).await;
     let (uid, token) = reset_link(&email_of(&user), 1).await;
     let attempts = (0..6).map(|i| {
         let (app, uid, token) = (&app, &uid, &token);
@@ -118,10 +119,10 @@ async fn an_unknown_email_is_answered_alike_and_mailed_nothing(db: Db) {
     let app = mail_app(db, &[]).await;
     let user = app.new_user().await;
     let unknown = format!("nobody-{}@example.com", user.username);
-    ask_reset(&app, "/auth/users/reset_password/", &unknown).await;
+    ask_mail(&app, "/auth/users/reset_password/", &unknown).await;
     // Mail goes out in order of the requests: once the known address's
     // arrived, the unknown one would have too.
-    ask_reset(&app, "/auth/users/reset_password/", &email_of(&user)).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email_of(&user)).await;
     reset_link(&email_of(&user), 1).await;
     assert!(
         MailDev::shared()
@@ -149,11 +150,11 @@ async fn an_address_gets_at_most_one_reset_mail_a_minute(db: Db) {
     let app = mail_app(db, &[]).await;
     let user = app.new_user().await;
     for _ in 0..3 {
-        ask_reset(&app, "/auth/users/reset_password/", &email_of(&user)).await;
+        ask_mail(&app, "/auth/users/reset_password/", &email_of(&user)).await;
     }
     reset_link(&email_of(&user), 1).await;
     app.clock.advance(Duration::from_secs(61));
-    ask_reset(&app, "/auth/users/reset_password/", &email_of(&user)).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email_of(&user)).await;
     let (uid, token) = reset_link(&email_of(&user), 2).await;
     let received = MailDev::shared()
         .messages_to(&email_of(&user))
@@ -175,7 +176,7 @@ async fn an_address_gets_at_most_one_reset_mail_a_minute(db: Db) {
 async fn a_link_expires_after_its_timeout(db: Db) {
     let app = mail_app(db, &[("PASSWORD_RESET_TIMEOUT_SECS", "600")]).await;
     let user = app.new_user().await;
-    ask_reset(&app, "/auth/users/reset_password/", &email_of(&user)).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email_of(&user)).await;
     let (uid, token) = reset_link(&email_of(&user), 1).await;
     app.clock.advance(Duration::from_secs(601));
     let late = confirm(&app, &uid, &token, NEW_PASSWORD).await;
@@ -192,7 +193,7 @@ async fn a_link_dies_when_the_password_or_email_changes_or_a_newer_one_is_used(d
     let app = mail_app(db, &[]).await;
     let (user, pair) = app.logged_in().await;
     let email = email_of(&user);
-    ask_reset(&app, "/auth/users/reset_password/", &email).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email).await;
     let (uid, first) = reset_link(&email, 1).await;
     let change = json!({"current_password": user.password, "new_password": "changed password 1"});
     let response = app
@@ -204,9 +205,9 @@ async fn a_link_dies_when_the_password_or_email_changes_or_a_newer_one_is_used(d
 
     // Two links; using the newer one kills the older.
     app.clock.advance(Duration::from_secs(61));
-    ask_reset(&app, "/auth/users/reset_password/", &email).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email).await;
     app.clock.advance(Duration::from_secs(61));
-    ask_reset(&app, "/auth/users/reset_password/", &email).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email).await;
     let (_, older) = reset_link(&email, 2).await;
     let (_, newer) = reset_link(&email, 3).await;
     assert_eq!(
@@ -219,7 +220,7 @@ async fn a_link_dies_when_the_password_or_email_changes_or_a_newer_one_is_used(d
     // A link for an email the account no longer has.
     let pair = app.api().login(&user.username, NEW_PASSWORD).await.unwrap();
     app.clock.advance(Duration::from_secs(61));
-    ask_reset(&app, "/auth/users/reset_password/", &email).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email).await;
     let (_, for_old_email) = reset_link(&email, 4).await;
     let moved = json!({"email": format!("moved-{email}")});
     assert_eq!(
@@ -237,7 +238,7 @@ async fn a_link_dies_when_the_password_or_email_changes_or_a_newer_one_is_used(d
 async fn confirm_reports_djosers_errors(db: Db) {
     let app = mail_app(db, &[]).await;
     let user = app.new_user().await;
-    ask_reset(&app, "/auth/users/reset_password/", &email_of(&user)).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email_of(&user)).await;
     let (uid, token) = reset_link(&email_of(&user), 1).await;
     let errors = expect_fields(
         app.post("/api/users/reset_password_confirm/", &json!({}), None)
@@ -277,7 +278,7 @@ async fn a_mail_server_that_is_down_fails_no_request(db: Db) {
     let app = spawn_app_env(db, &[("EMAIL_URL", url.as_str())]).await;
     let user = app.new_user().await;
     let started = Instant::now();
-    ask_reset(&app, "/auth/users/reset_password/", &email_of(&user)).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email_of(&user)).await;
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -452,14 +453,9 @@ async fn resend_activation_mails_again_after_a_minute_and_only_inactive_accounts
     register(&app, &name).await;
     activation_link(&email, 1).await;
     // At once: the registration's mail counts for this minute.
-    let body = json!({"email": email});
-    let response = app
-        .post("/auth/users/resend_activation/", &body, None)
-        .await;
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    ask_mail(&app, "/auth/users/resend_activation/", &email).await;
     app.clock.advance(Duration::from_secs(61));
-    let response = app.post("/api/users/resend_activation/", &body, None).await;
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    ask_mail(&app, "/api/users/resend_activation/", &email).await;
     let (uid, token) = activation_link(&email, 2).await;
     assert_eq!(
         activate(&app, &uid, &token).await.status(),
@@ -468,17 +464,10 @@ async fn resend_activation_mails_again_after_a_minute_and_only_inactive_accounts
     // Active now, and an unknown address: answered alike, no mail.
     app.clock.advance(Duration::from_secs(61));
     for address in [email.clone(), format!("nobody-{email}")] {
-        let response = app
-            .post(
-                "/auth/users/resend_activation/",
-                &json!({"email": address}),
-                None,
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        ask_mail(&app, "/auth/users/resend_activation/", &address).await;
     }
     // A later mail to the same address arrives, so the skipped ones would have.
-    ask_reset(&app, "/auth/users/reset_password/", &email).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email).await;
     reset_link(&email, 3).await;
     let received = MailDev::shared().messages_to(&email).await.unwrap();
     assert_eq!(
@@ -509,15 +498,8 @@ async fn without_activation_accounts_are_active_and_get_no_mail(db: Db) {
         app.try_login(&name, "correct horse battery").await.status(),
         StatusCode::OK
     );
-    let response = app
-        .post(
-            "/auth/users/resend_activation/",
-            &json!({"email": email}),
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    ask_reset(&app, "/auth/users/reset_password/", &email).await;
+    ask_mail(&app, "/auth/users/resend_activation/", &email).await;
+    ask_mail(&app, "/auth/users/reset_password/", &email).await;
     reset_link(&email, 1).await;
     assert_eq!(
         MailDev::shared().messages_to(&email).await.unwrap().len(),
