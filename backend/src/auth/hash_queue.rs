@@ -5,8 +5,8 @@
 //! of it. Each client address therefore has only a few hashes in that queue
 //! at once; a few more of its requests wait their turn outside it, and the
 //! rest are refused at once with 429, before they cost a hash or a database
-//! write. A login from another address waits behind at most `IN_QUEUE` of
-//! the flood's hashes.
+//! write. Those few are let in to hash fairly (`hash_slots`): a login from
+//! another address waits for one of the flood's hashes at most.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,6 +37,13 @@ pub struct Admitted {
     queue: Arc<HashQueue>,
     client: String,
     _place: Option<OwnedSemaphorePermit>,
+}
+
+impl Admitted {
+    /// The client address this place is held for.
+    pub fn client(&self) -> &str {
+        &self.client
+    }
 }
 
 impl HashQueue {
@@ -122,13 +129,13 @@ mod tests {
     }
 
     /// A flood of 300 from one address, then one request from another, all
-    /// served one at a time by a first-come-first-served gate (the hashing
-    /// threads): the latecomer is served after at most `IN_QUEUE` of the
-    /// flood's requests, not after all of them.
+    /// served one at a time by the hashing slots: the latecomer is served
+    /// as soon as the flood's hash that is running ends, before the
+    /// flood's others, and the flood costs at most `IN_QUEUE + WAITING`.
     #[tokio::test]
     async fn a_flood_from_one_address_is_served_a_few_at_a_time() {
         let queue = Arc::new(HashQueue::default());
-        let cores = Arc::new(Semaphore::new(1));
+        let cores = crate::auth::hash_slots::HashSlots::new(1);
         let served = Arc::new(Mutex::new(Vec::new()));
         let request = |client: &'static str, id: usize| {
             let (queue, cores, served) = (queue.clone(), cores.clone(), served.clone());
@@ -136,7 +143,7 @@ mod tests {
                 let Some(_place) = queue.admit(client).await else {
                     return;
                 };
-                let _core = cores.acquire().await.unwrap();
+                let _core = cores.acquire(client).await;
                 served.lock().unwrap().push(id);
                 tokio::time::sleep(Duration::from_micros(100)).await;
             })
@@ -144,17 +151,22 @@ mod tests {
         let mut all: Vec<_> = (0..300).map(|i| request("203.0.113.66", i)).collect();
         // Every flood task has run up to where it waits.
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let before = served.lock().unwrap().len();
         all.push(request("198.51.100.10", 1000));
+        // Counted from when it waits for a slot (one of the flood's holds it).
+        while !cores.is_waiting("198.51.100.10") {
+            tokio::task::yield_now().await;
+        }
+        let before = served.lock().unwrap().len();
         for task in all {
             task.await.unwrap();
         }
         let served = served.lock().unwrap();
         let position = served.iter().position(|id| *id == 1000).unwrap() - before;
-        // `IN_QUEUE` (4) of the flood at most: not the hundreds behind it.
-        assert!(
-            position <= 4,
-            "served after {position} of the flood ({before} before it came)"
+        // Right after the one running: not after the `IN_QUEUE` (4) of the
+        // flood waiting, nor the hundreds behind them.
+        assert_eq!(
+            position, 0,
+            "served after {position} more of the flood ({before} before it came)"
         );
         assert!(served.len() <= IN_QUEUE + WAITING + 1, "{}", served.len());
     }

@@ -4,6 +4,7 @@
 pub mod django_hash;
 pub mod drf_jwt;
 pub mod hash_queue;
+pub mod hash_slots;
 pub mod jwt;
 pub mod keys;
 pub mod links;

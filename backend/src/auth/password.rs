@@ -11,16 +11,15 @@
 
 use std::sync::{Arc, LazyLock, Mutex};
 
+use crate::auth::django_hash;
+use crate::auth::hash_queue::Admitted;
+use crate::auth::hash_slots::HashSlots;
+use crate::store::users::PasswordHash as StoredHash;
+use crate::telemetry::spawn_blocking_with_tracing;
 use anyhow::{Context, anyhow};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
-use tokio::sync::Semaphore;
-
-use crate::auth::django_hash;
-use crate::auth::hash_queue::Admitted;
-use crate::store::users::PasswordHash as StoredHash;
-use crate::telemetry::spawn_blocking_with_tracing;
 
 /// OWASP: m = 19 MiB, t = 2, p = 1.
 fn params() -> Params {
@@ -32,8 +31,9 @@ fn cores() -> usize {
 }
 
 /// At most one hash per core at a time: more would only delay them all and
-/// need more memory. The rest queue here, on the async side, holding no thread.
-static HASHING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(cores())));
+/// need more memory. The rest queue here, on the async side, holding no
+/// thread, and are let in fairly between client addresses.
+static HASHING: LazyLock<Arc<HashSlots>> = LazyLock::new(|| HashSlots::new(cores()));
 
 /// Working memory of finished hashes, for the next ones.
 static BUFFERS: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
@@ -183,10 +183,10 @@ async fn run_hashing<R: Send + 'static>(
     held: Option<Admitted>,
     work: impl FnOnce(&mut Vec<Block>) -> R + Send + 'static,
 ) -> anyhow::Result<R> {
-    let slot = Arc::clone(&HASHING)
-        .acquire_owned()
-        .await
-        .context("the hashing gate is closed")?;
+    // Hashes asked for without a place (none of the request handlers do)
+    // share one anonymous client.
+    let client = held.as_ref().map_or("", Admitted::client);
+    let slot = HASHING.acquire(client).await;
     spawn_blocking_with_tracing(move || {
         lower_priority();
         let mut memory = take_buffer();
