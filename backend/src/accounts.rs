@@ -226,7 +226,7 @@ pub async fn normalize_stored_usernames(db: &Db) -> Result<(u64, u64), AccountEr
         if normal == stored {
             continue;
         }
-        if users::rename(&db.pool, id, &normal).await? {
+        if users::rename(db.writes(), id, &normal).await? {
             tracing::warn!(user_id = id, "stored username normalised to NFKC");
             renamed += 1;
         } else {
@@ -278,7 +278,7 @@ mod tests {
     async fn insert_raw(db: &Db, username: &str) {
         sqlx::query("insert into users (username, password_hash, date_joined) values ($1, 'x', 0)")
             .bind(username)
-            .execute(&db.pool)
+            .execute(db.writes())
             .await
             .unwrap();
     }

@@ -132,7 +132,7 @@ pub async fn resend_activation(state: &AppState, email: &str) -> ApiResult<()> {
 /// already is (the link was used, or never needed).
 pub async fn activate(state: &AppState, uid: &str, token: &str) -> ApiResult<()> {
     let row = account_of_link(state, uid, token, Purpose::Activation).await?;
-    if row.is_active != 0 || !users::activate(&state.db.pool, row.id).await? {
+    if row.is_active != 0 || !users::activate(state.db.writes(), row.id).await? {
         return Err(ApiError::Forbidden(STALE_TOKEN));
     }
     tracing::info!(user_id = row.id, "account activated");
@@ -160,7 +160,7 @@ pub async fn rename(
     new: &Username,
     stale: ApiError,
 ) -> ApiResult<()> {
-    match users::rename_from(&state.db.pool, user_id, old, new.as_str()).await? {
+    match users::rename_from(state.db.writes(), user_id, old, new.as_str()).await? {
         Renamed::Done => {
             tracing::info!(user_id, "username changed");
             Ok(())

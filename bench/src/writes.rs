@@ -43,7 +43,7 @@ pub async fn rotations(url: &str, workers: usize, duration: Duration) -> anyhow:
             created_at: start,
             expires_at: start + Duration::from_secs(3600),
         };
-        tokens::insert(&db.pool, &row).await?;
+        tokens::insert(db.writes(), &row).await?;
         chains.push(Arc::new(Mutex::new(Chain {
             user_id,
             sid,

@@ -88,7 +88,7 @@ pub async fn reserve_login(
     let window = limit.window;
     let address = buckets.address();
     if throttle::take(
-        &db.pool,
+        db.writes(),
         address,
         limit.max_failures_per_address,
         window,
@@ -100,12 +100,12 @@ pub async fn reserve_login(
         return Err(refusal(db, address, Limited::Logins, window, now).await);
     }
     let pair = buckets.pair();
-    if throttle::take(&db.pool, pair, limit.max_failures, window, now)
+    if throttle::take(db.writes(), pair, limit.max_failures, window, now)
         .await?
         .is_none()
     {
         // Refused before any check: it is no failure of the address.
-        throttle::give_back(&db.pool, address).await?;
+        throttle::give_back(db.writes(), address).await?;
         return Err(refusal(db, pair, Limited::Logins, window, now).await);
     }
     Ok(())
@@ -130,7 +130,7 @@ pub async fn reserve_registration(
 ) -> Result<(), RateLimitError> {
     let bucket = registration_bucket(client);
     let window = REGISTER_WINDOW;
-    if throttle::take(&db.pool, bucket, max_per_address, window, now)
+    if throttle::take(db.writes(), bucket, max_per_address, window, now)
         .await?
         .is_none()
     {
@@ -158,7 +158,7 @@ pub async fn reserve_mail(
         client: &address,
         username: "",
     };
-    Ok(throttle::take(&db.pool, bucket, 1, MAIL_WINDOW, now)
+    Ok(throttle::take(db.writes(), bucket, 1, MAIL_WINDOW, now)
         .await?
         .is_some())
 }

@@ -200,7 +200,7 @@ async fn store_rehash(state: &AppState, user_id: i64, verified: password::Verifi
     let password::Verified::Rehashed { old, new } = verified else {
         return;
     };
-    match users::upgrade_password_hash(&state.db.pool, user_id, &old, &new).await {
+    match users::upgrade_password_hash(state.db.writes(), user_id, &old, &new).await {
         Ok(true) => tracing::info!(user_id, "imported password hash replaced by argon2id"),
         Ok(false) => tracing::info!(user_id, "imported password hash changed meanwhile; kept"),
         Err(e) => tracing::warn!(user_id, error = %e, "cannot replace an imported password hash"),
@@ -330,7 +330,9 @@ async fn current_refresh(
 /// `POST /api/token/refresh/` without rotation: a new access token for a
 /// refresh token that is still usable and whose user is still active.
 pub async fn refresh_access(state: &AppState, claims: &RefreshClaims) -> ApiResult<String> {
-    let mut tx = state.db.begin().await?;
+    // It writes (`touch`): a transaction that reads first and writes later
+    // is refused on SQLite if another write committed in between.
+    let mut tx = state.db.begin_write().await?;
     active_owner(state, &mut tx, claims.user_id).await?;
     let token = tokens::state(&mut *tx, &claims.jti).await?;
     usable(token)?;
@@ -369,7 +371,7 @@ pub async fn verify(state: &AppState, token: &str) -> ApiResult<()> {
 /// API.md `POST /api/token/blacklist/`: ends one session; its other
 /// sessions, and the user's, stay.
 pub async fn logout(state: &AppState, claims: &RefreshClaims) -> ApiResult<()> {
-    if tokens::revoke(&state.db.pool, &claims.jti, state.clock.now()).await? {
+    if tokens::revoke(state.db.writes(), &claims.jti, state.clock.now()).await? {
         tracing::info!(user_id = claims.user_id, "logged out");
         return Ok(());
     }
@@ -398,7 +400,7 @@ pub async fn check_current_password(
         return Ok(false);
     }
     store_rehash(state, user_id, verified).await;
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.writes().acquire().await?;
     rate_limit::login_succeeded(&mut conn, &buckets).await?;
     Ok(true)
 }

@@ -53,7 +53,7 @@ async fn create_note(
 ) -> ApiResult<(StatusCode, Json<Note>)> {
     let note = NewNote::try_from(body)?;
     let row = notes::insert(
-        &state.db.pool,
+        state.db.writes(),
         auth.user_id,
         note.title.as_str(),
         &note.body,
@@ -82,7 +82,7 @@ async fn update_note(
 ) -> ApiResult<Json<Note>> {
     let change = NoteChange::try_from(body)?;
     let row = notes::update(
-        &state.db.pool,
+        state.db.writes(),
         id,
         auth.user_id,
         change.title.as_ref().map(|t| t.as_str()),
@@ -99,7 +99,7 @@ async fn delete_note(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> ApiResult<StatusCode> {
-    if notes::delete(&state.db.pool, id, auth.user_id).await? {
+    if notes::delete(state.db.writes(), id, auth.user_id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

@@ -44,26 +44,25 @@ impl Db {
         } else {
             url.to_owned()
         };
-        let pool = pool_options(sqlite, if sqlite { 8 } else { 16 }, false)
-            .connect(&url)
-            .await
-            .with_context(|| "cannot open the database of DATABASE_URL".to_owned())?;
-        let migrator = if sqlite {
-            sqlx::migrate!("./migrations/sqlite")
-        } else {
-            sqlx::migrate!("./migrations/postgres")
+        let open = |max: u32, role: Role| {
+            let url = url.clone();
+            async move {
+                pool_options(sqlite, max, role)
+                    .connect(&url)
+                    .await
+                    .with_context(|| "cannot open the database of DATABASE_URL".to_owned())
+            }
         };
-        migrator
-            .run(&pool)
-            .await
-            .context("cannot migrate the database")?;
-        let writer = if sqlite {
-            pool_options(sqlite, 1, true)
-                .connect(&url)
-                .await
-                .with_context(|| "cannot open the database of DATABASE_URL".to_owned())?
+        // On SQLite the writer comes first: it migrates, and the readers
+        // refuse to write.
+        let (pool, writer) = if sqlite {
+            let writer = open(1, Role::Writer).await?;
+            migrate(sqlite, &writer).await?;
+            (open(8, Role::Reader).await?, writer)
         } else {
-            pool.clone()
+            let pool = open(16, Role::Reader).await?;
+            migrate(sqlite, &pool).await?;
+            (pool.clone(), pool)
         };
         let rotations =
             rotation_batches::RotationQueue::start(writer.clone(), pool.clone(), sqlite);
@@ -75,8 +74,17 @@ impl Db {
         })
     }
 
+    /// A transaction that only reads.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         self.pool.begin().await
+    }
+
+    /// Where a write statement outside a `begin_write` transaction runs:
+    /// SQLite's writer connection (see `begin_write`; its readers refuse
+    /// writes, so that none waits for the write lock in `busy_timeout`'s
+    /// sleeps), PostgreSQL's pool.
+    pub fn writes(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at
@@ -133,9 +141,29 @@ impl Db {
     }
 }
 
-/// The pool settings both pools share, with `max` connections; `writer`
-/// for SQLite's writer connection.
-fn pool_options(sqlite: bool, max: u32, writer: bool) -> AnyPoolOptions {
+async fn migrate(sqlite: bool, pool: &AnyPool) -> anyhow::Result<()> {
+    let migrator = if sqlite {
+        sqlx::migrate!("./migrations/sqlite")
+    } else {
+        sqlx::migrate!("./migrations/postgres")
+    };
+    migrator
+        .run(pool)
+        .await
+        .context("cannot migrate the database")
+}
+
+/// What a SQLite pool's connections are for.
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    /// The one connection that writes.
+    Writer,
+    /// Connections that only read, beside it.
+    Reader,
+}
+
+/// The pool settings both pools share, with `max` connections.
+fn pool_options(sqlite: bool, max: u32, role: Role) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(10))
@@ -155,17 +183,26 @@ fn pool_options(sqlite: bool, max: u32, writer: bool) -> AnyPoolOptions {
                     conn.execute("pragma busy_timeout = 10000").await?;
                     conn.execute("pragma foreign_keys = on").await?;
                     conn.execute("pragma synchronous = normal").await?;
-                    if writer {
-                        // Checkpoints run beside it (`rotation_batches`);
-                        // when the WAL starts over, a file grown past 64 MiB
-                        // by a burst is cut back.
-                        conn.execute("pragma wal_autocheckpoint = 0").await?;
-                        conn.execute("pragma journal_size_limit = 67108864").await?;
-                    } else {
-                        // 1 MiB of page cache per reader instead of 2: eight
-                        // of them filled 16 MiB as the tables grew, which
-                        // the kernel's page cache holds anyway.
-                        conn.execute("pragma cache_size = -1024").await?;
+                    match role {
+                        Role::Writer => {
+                            // Checkpoints run beside it (`rotation_batches`);
+                            // when the WAL starts over, a file grown past
+                            // 64 MiB by a burst is cut back.
+                            conn.execute("pragma wal_autocheckpoint = 0").await?;
+                            conn.execute("pragma journal_size_limit = 67108864").await?;
+                        }
+                        Role::Reader => {
+                            // 1 MiB of page cache per reader instead of 2:
+                            // eight of them filled 16 MiB as the tables
+                            // grew, which the kernel's page cache holds
+                            // anyway.
+                            conn.execute("pragma cache_size = -1024").await?;
+                            // A write here would wait for the writer's lock
+                            // in `busy_timeout`'s sleeps (1 to 100 ms however
+                            // soon it is free): it fails instead, in every
+                            // test, and goes to `Db::writes`.
+                            conn.execute("pragma query_only = true").await?;
+                        }
                     }
                 }
                 Ok(())
@@ -183,9 +220,9 @@ pub async fn flush_expired(
     now: crate::clock::Timestamp,
     window: std::time::Duration,
 ) -> Result<(u64, u64), sqlx::Error> {
-    let tokens = tokens::delete_expired(&db.pool, now).await?;
-    sessions::delete_empty(&db.pool).await?;
-    let windows = throttle::delete_before(&db.pool, now - window).await?;
+    let tokens = tokens::delete_expired(db.writes(), now).await?;
+    sessions::delete_empty(db.writes()).await?;
+    let windows = throttle::delete_before(db.writes(), now - window).await?;
     Ok((tokens, windows))
 }
 
@@ -291,7 +328,7 @@ mod tests {
             .unwrap();
         // A write, so that SQLite has both the -wal and the -shm open.
         sqlx::query("pragma user_version = 1")
-            .execute(&db.pool)
+            .execute(db.writes())
             .await
             .unwrap();
         let mode = |name: &str| {

@@ -433,7 +433,7 @@ mod tests {
             "insert into refresh_tokens (jti, user_id, sid, created_at, expires_at)
              values ('t0', 1, 's1', 0, 9000000000000000)",
         ] {
-            sqlx::query(sql).execute(&db.pool).await.unwrap();
+            sqlx::query(sql).execute(db.writes()).await.unwrap();
         }
         (db, keep)
     }
@@ -516,7 +516,7 @@ mod tests {
             "insert into refresh_tokens (jti, user_id, sid, created_at, expires_at)
              values ('t1', 1, 's1', 0, 9000000000000000)",
         )
-        .execute(&db.pool)
+        .execute(db.writes())
         .await
         .unwrap();
         let now = Timestamp::from_secs(100);
@@ -599,7 +599,7 @@ mod tests {
                         jti: &first,
                         ..next("")
                     };
-                    tokens::insert(&db.pool, &row).await.unwrap();
+                    tokens::insert(db.writes(), &row).await.unwrap();
                     let mut old = first;
                     let mut n = 0;
                     while started.elapsed() < Duration::from_secs(4) {
@@ -665,7 +665,7 @@ mod tests {
             "insert into refresh_tokens (jti, user_id, sid, created_at, expires_at)
              values ('v0', 2, 's2', 0, 9000000000000000)",
         ] {
-            sqlx::query(sql).execute(&db.pool).await.unwrap();
+            sqlx::query(sql).execute(db.writes()).await.unwrap();
         }
         // Someone holds user 1's row (an operator's open transaction, say).
         let mut holder = db.pool.begin().await.unwrap();

@@ -519,19 +519,19 @@ mod tests {
         sqlx::query(
             "insert into users (id, username, password_hash, date_joined) values (3, 'a', 'django', 0)",
         )
-        .execute(&db.pool)
+        .execute(db.writes())
         .await
         .unwrap();
         let hash = |h: &str| PasswordHash(h.to_owned());
 
         // A password change committed between the check and the upgrade.
         assert!(
-            set_password_hash(&db.pool, 3, &hash("changed"))
+            set_password_hash(db.writes(), 3, &hash("changed"))
                 .await
                 .unwrap()
         );
         assert!(
-            !upgrade_password_hash(&db.pool, 3, &hash("django"), &hash("ours"))
+            !upgrade_password_hash(db.writes(), 3, &hash("django"), &hash("ours"))
                 .await
                 .unwrap()
         );
@@ -541,7 +541,7 @@ mod tests {
         );
 
         assert!(
-            upgrade_password_hash(&db.pool, 3, &hash("changed"), &hash("ours"))
+            upgrade_password_hash(db.writes(), 3, &hash("changed"), &hash("ours"))
                 .await
                 .unwrap()
         );

@@ -63,7 +63,7 @@ async fn the_throttle_counts_concurrent_attempts_in_one_step(db: Db) {
     };
     let now = backend::clock::Timestamp::from_secs(1_800_000_000);
     let minute = Duration::from_secs(60);
-    let takes = (0..60).map(|_| throttle::take(&store.pool, bucket, 5, minute, now));
+    let takes = (0..60).map(|_| throttle::take(store.writes(), bucket, 5, minute, now));
     let taken: Vec<Option<i64>> = join_all(takes)
         .await
         .into_iter()
@@ -76,7 +76,7 @@ async fn the_throttle_counts_concurrent_attempts_in_one_step(db: Db) {
     // A new window counts from one again.
     let later = now + minute + Duration::from_micros(1);
     assert_eq!(
-        throttle::take(&store.pool, bucket, 5, minute, later)
+        throttle::take(store.writes(), bucket, 5, minute, later)
             .await
             .unwrap(),
         Some(1)

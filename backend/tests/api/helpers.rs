@@ -370,7 +370,7 @@ impl TestApp {
     pub async fn sql(&self, statement: &str) {
         let db = self.db().await;
         sqlx::query(statement)
-            .execute(&db.pool)
+            .execute(db.writes())
             .await
             .expect("the statement runs");
     }
