@@ -162,19 +162,26 @@ async fn run_all(
     let name = database.name();
 
     let health = bench.health().await;
+    bench.memory_after("health");
     let me = bench.me(bench.workers).await;
+    bench.memory_after("users/me");
     let verify = bench.verify().await;
+    bench.memory_after("verify");
     let refresh = bench.refresh_chains().await;
+    bench.memory_after("refresh");
     let writes = writes::rotations(server.database_url(), bench.workers, bench.duration).await?;
     let logins = bench.logins_beside_argon2().await?;
+    bench.memory_after("logins");
     println!(
         "{name}: argon2id (m=19456, t=2, p=1) on {} threads: {:.1} hashes/s",
         bench.cores, logins.hash_rate
     );
     let me_idle = bench.me(LIGHT).await;
     let (me_busy, logins_busy) = bench.me_during_logins().await;
+    bench.memory_after("users/me during logins");
     let timing = login_timing(&bench.api, &bench.sessions[0].0, 200).await?;
     let flood = bench.login_beside_flood().await?;
+    bench.memory_after("the flood");
 
     let floor = health.per_second();
     verdicts.push((
@@ -341,6 +348,18 @@ impl<'a> Bench<'a> {
                 .unwrap_or(1),
             sessions,
         })
+    }
+
+    /// Prints the backend's memory after `scenario`: which scenario raises
+    /// the peak RSS is where to look when it is too high.
+    fn memory_after(&self, scenario: &str) {
+        if let Some((peak, now)) = self.server.memory_kib() {
+            println!(
+                "  after {scenario}: backend RSS {:.1} MiB, peak so far {:.1} MiB",
+                now as f64 / 1024.0,
+                peak as f64 / 1024.0
+            );
+        }
     }
 
     /// `GET /api/health/`: the floor the other scenarios are measured
