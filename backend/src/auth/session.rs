@@ -261,8 +261,12 @@ pub async fn rotate(state: &AppState, claims: &RefreshClaims) -> ApiResult<Token
     }
     // Not rotated: the user is gone or inactive, or the token is not live
     // (a token never becomes live again, so there is nothing to claim
-    // here). Say which, under the user row's lock.
+    // here). Say which, under the user row's lock: taken against token
+    // writes, as ending a session does, since a reuse revokes the session
+    // and must see a rotation of it that is being stored. (Taking it
+    // `for share` first and then for writing could deadlock two of these.)
     let mut tx = state.db.begin_write().await?;
+    users::hold_token_writes(&mut *tx, claims.user_id).await?;
     active_owner(state, &mut tx, claims.user_id).await?;
     let grace = state.jwt.settings().reuse_grace;
     let outcome = match tokens::state(&mut *tx, &claims.jti).await? {

@@ -614,3 +614,81 @@ async fn a_password_change_waits_for_a_token_being_stored_and_revokes_it(db: Db)
         TokenState::Revoked
     );
 }
+
+/// Reuse detection ends the whole session, also a rotation of it that is
+/// being stored at that moment: the revocation waits for the user row that
+/// rotation holds, then revokes the token it stored. (Reading the user row
+/// `for share` only, the revocation ran beside it and missed the new token
+/// on PostgreSQL.)
+#[apply(both_databases)]
+#[tokio::test]
+async fn a_reuse_revocation_waits_for_a_rotation_being_stored_and_revokes_it(db: Db) {
+    use backend::auth::session;
+    use backend::store::tokens::{self, NewRefreshToken, TokenState};
+    use backend::store::users;
+    let app = spawn_app(db).await;
+    let (user, first) = app.logged_in().await;
+    let second: TokenPair = expect_json(app.refresh(&first.refresh).await, StatusCode::OK).await;
+    app.clock
+        .advance(app.settings.tokens.reuse_grace + Duration::from_secs(1));
+    let server = backend::App::build_with_clock(app.settings.clone(), app.clock.clone())
+        .await
+        .unwrap();
+    let state = server.state().clone();
+    let live = session::decode_refresh(&state, &second.refresh).unwrap();
+
+    // The session's live token is being rotated: its user row is held as a
+    // rotation holds it, the token is marked and the next one stored, not
+    // yet committed.
+    let now = state.clock.now();
+    let mut storing = state.db.begin_write().await.unwrap();
+    let owner = users::token_owner(&mut *storing, user.id, state.db.share_lock())
+        .await
+        .unwrap();
+    assert!(owner.is_some_and(|o| o.active));
+    sqlx::query("update refresh_tokens set rotated_at = $1 where jti = $2")
+        .bind(now.micros())
+        .bind(&live.jti)
+        .execute(&mut *storing)
+        .await
+        .unwrap();
+    let next = NewRefreshToken {
+        jti: "racer",
+        user_id: user.id,
+        sid: &live.sid,
+        created_at: now,
+        expires_at: now + Duration::from_secs(3600),
+    };
+    tokens::insert(&mut *storing, &next).await.unwrap();
+
+    // Meanwhile the first token, rotated long ago, comes back.
+    let reuse = tokio::spawn({
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/api/token/refresh/"),
+            first.refresh.clone(),
+        );
+        async move {
+            client
+                .post(url)
+                .json(&json!({ "refresh": token }))
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !reuse.is_finished(),
+        "the revocation waits for the rotation"
+    );
+    storing.commit().await.unwrap();
+
+    expect_token_not_valid(reuse.await.unwrap()).await;
+    assert_eq!(
+        tokens::state(&state.db.pool, "racer").await.unwrap(),
+        TokenState::Revoked,
+        "the token the rotation stored is revoked with its session"
+    );
+    expect_token_not_valid(app.refresh(&second.refresh).await).await;
+}
