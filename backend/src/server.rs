@@ -24,7 +24,7 @@ use crate::auth::keys::SigningKeys;
 use crate::auth::{password, rate_limit};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::state::AppState;
+use crate::state::{AppState, Services};
 use crate::store::{self, Db};
 
 /// How often expired refresh tokens and old login failures are deleted.
@@ -57,14 +57,14 @@ impl App {
             .with_context(|| format!("invalid setting BIND: cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
         let mailer = crate::mail::Mailer::new(&settings.mail)?;
-        let state = AppState {
+        let state = AppState::new(Services {
             mailer,
             db,
             jwt: Arc::new(jwt),
             settings: Arc::new(settings),
             hash_queue: Arc::default(),
             clock,
-        };
+        });
         Ok(App {
             listener,
             address,

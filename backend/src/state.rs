@@ -9,8 +9,27 @@ use crate::config::Settings;
 use crate::mail::Mailer;
 use crate::store::Db;
 
+/// Shared by every request: axum clones the state for each extractor that
+/// takes it, and a clone of this is one reference count, where a clone of
+/// `Services` was a dozen (and two strings of the mailer).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub db: Db,
     pub jwt: Arc<Jwt>,
     pub settings: Arc<Settings>,
