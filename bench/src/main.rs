@@ -43,6 +43,9 @@ struct Args {
     /// waiting two seconds: for a profiler to attach (`perf record -p`).
     #[arg(long)]
     profile_refresh: bool,
+    /// The same for the login scenario alone.
+    #[arg(long)]
+    profile_logins: bool,
 }
 
 const PASSWORD: &str = "bench password 1";
@@ -82,6 +85,11 @@ async fn main() -> anyhow::Result<()> {
     let mut verdicts = Vec::new();
     for database in databases {
         let server = Server::start(&backend, database, &args.postgres_url).await?;
+        if args.profile_logins {
+            profile_logins(&args, &server, database).await?;
+            server.stop().await?;
+            continue;
+        }
         if args.profile_refresh {
             profile_refresh(&args, &server, database).await?;
             server.stop().await?;
@@ -147,6 +155,24 @@ async fn profile_refresh(args: &Args, server: &Server, database: Database) -> an
         refresh.p99_ms(),
         refresh.errors,
         peak as f64 / 1024.0
+    );
+    Ok(())
+}
+
+/// `--profile-logins`: the login scenario alone, for a profiler.
+async fn profile_logins(args: &Args, server: &Server, database: Database) -> anyhow::Result<()> {
+    let bench = Bench::set_up(args, server).await?;
+    println!("{}: backend pid {}", database.name(), server.pid());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = cpu::Snapshot::take(server.pid());
+    let logins = bench.logins(bench.duration).await;
+    let usage = before.usage_until(&cpu::Snapshot::take(server.pid()));
+    println!(
+        "{}: logins {:.1}/s, p99 {:.2} ms, {} errors; CPU: {usage}",
+        database.name(),
+        logins.per_second(),
+        logins.p99_ms(),
+        logins.errors,
     );
     Ok(())
 }
@@ -452,9 +478,14 @@ impl<'a> Bench<'a> {
 
     /// Logins on two connections per core, which keeps every core hashing.
     async fn logins(&self, duration: Duration) -> Outcome {
-        load::run(2 * self.cores, duration, |i| {
-            login_worker(&self.api, &self.sessions[i].0)
-        })
+        load::run(
+            std::env::var("LC")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2 * self.cores),
+            duration,
+            |i| login_worker(&self.api, &self.sessions[i].0),
+        )
         .await
     }
 
