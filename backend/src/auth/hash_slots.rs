@@ -6,9 +6,9 @@
 //! address wait behind every one of those; so when a slot frees, it goes to
 //! the waiting request whose address has the fewest hashes running (the
 //! one that just ended still counting), the one that has waited longest
-//! among equals. While a flood from one address
-//! holds every slot, a login from another address takes the next slot that
-//! frees: it waits for one hash at most, not for the flood's queue.
+//! among equals. While a flood from one address holds every slot, a login
+//! from another address takes the next slot that frees: it waits for one
+//! hash at most, not for the flood's queue.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -11,15 +11,16 @@
 
 use std::sync::{Arc, LazyLock, Mutex};
 
+use anyhow::{Context, anyhow};
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{Output, ParamsString, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+
 use crate::auth::django_hash;
 use crate::auth::hash_queue::Admitted;
 use crate::auth::hash_slots::HashSlots;
 use crate::store::users::PasswordHash as StoredHash;
 use crate::telemetry::spawn_blocking_with_tracing;
-use anyhow::{Context, anyhow};
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{Output, ParamsString, SaltString};
-use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 
 /// OWASP: m = 19 MiB, t = 2, p = 1.
 fn params() -> Params {

@@ -154,7 +154,7 @@ async fn migrate(sqlite: bool, pool: &AnyPool) -> anyhow::Result<()> {
 }
 
 /// What a SQLite pool's connections are for.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Role {
     /// The one connection that writes.
     Writer,
