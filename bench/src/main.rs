@@ -88,28 +88,8 @@ async fn main() -> anyhow::Result<()> {
     let mut verdicts = Vec::new();
     for database in databases {
         let server = Server::start(&backend, database, &args.postgres_url).await?;
-        if args.profile_me {
-            let bench = Bench::set_up(&args, &server).await?;
-            println!("{}: backend pid {}", database.name(), server.pid());
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            let me = bench.me(bench.workers, bench.duration).await;
-            println!(
-                "{}: users/me {:.0}/s, p99 {:.2} ms, {} errors",
-                database.name(),
-                me.per_second(),
-                me.p99_ms(),
-                me.errors
-            );
-            server.stop().await?;
-            continue;
-        }
-        if args.profile_logins {
-            profile_logins(&args, &server, database).await?;
-            server.stop().await?;
-            continue;
-        }
-        if args.profile_refresh {
-            profile_refresh(&args, &server, database).await?;
+        if let Some(scenario) = args.profiled() {
+            profile(&args, &server, database, scenario).await?;
             server.stop().await?;
             continue;
         }
@@ -159,38 +139,53 @@ async fn argon2_hashes(threads: usize, duration: Duration) -> anyhow::Result<(u6
     Ok((total, started.elapsed()))
 }
 
-/// `--profile-refresh`: the refresh scenario alone, for a profiler.
-async fn profile_refresh(args: &Args, server: &Server, database: Database) -> anyhow::Result<()> {
-    let bench = Bench::set_up(args, server).await?;
-    println!("{}: backend pid {}", database.name(), server.pid());
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let refresh = bench.refresh_chains(bench.duration).await;
-    let (peak, _) = server.memory_kib().unwrap_or_default();
-    println!(
-        "{}: refresh {:.0}/s, p99 {:.2} ms, {} errors; backend peak RSS {:.1} MiB",
-        database.name(),
-        refresh.per_second(),
-        refresh.p99_ms(),
-        refresh.errors,
-        peak as f64 / 1024.0
-    );
-    Ok(())
+/// A scenario run alone, for a profiler (the `--profile-…` options).
+#[derive(Clone, Copy)]
+enum Profiled {
+    Refresh,
+    Logins,
+    Me,
 }
 
-/// `--profile-logins`: the login scenario alone, for a profiler.
-async fn profile_logins(args: &Args, server: &Server, database: Database) -> anyhow::Result<()> {
+impl Args {
+    fn profiled(&self) -> Option<Profiled> {
+        [
+            (self.profile_refresh, Profiled::Refresh),
+            (self.profile_logins, Profiled::Logins),
+            (self.profile_me, Profiled::Me),
+        ]
+        .into_iter()
+        .find_map(|(asked, scenario)| asked.then_some(scenario))
+    }
+}
+
+/// `scenario` alone, after printing the backend's pid and waiting two
+/// seconds for a profiler to attach (`perf record -p`); then its rate,
+/// where the CPU went and the backend's peak RSS.
+async fn profile(
+    args: &Args,
+    server: &Server,
+    database: Database,
+    scenario: Profiled,
+) -> anyhow::Result<()> {
     let bench = Bench::set_up(args, server).await?;
     println!("{}: backend pid {}", database.name(), server.pid());
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = cpu::Snapshot::take(server.pid());
-    let logins = bench.logins(bench.duration).await;
+    let (what, outcome) = match scenario {
+        Profiled::Refresh => ("refresh", bench.refresh_chains(bench.duration).await),
+        Profiled::Logins => ("logins", bench.logins(bench.duration).await),
+        Profiled::Me => ("users/me", bench.me(bench.workers, bench.duration).await),
+    };
     let usage = before.usage_until(&cpu::Snapshot::take(server.pid()));
+    let (peak, _) = server.memory_kib().unwrap_or_default();
     println!(
-        "{}: logins {:.1}/s, p99 {:.2} ms, {} errors; CPU: {usage}",
+        "{}: {what} {:.1}/s, p99 {:.2} ms, {} errors; CPU: {usage}; backend peak RSS {:.1} MiB",
         database.name(),
-        logins.per_second(),
-        logins.p99_ms(),
-        logins.errors,
+        outcome.per_second(),
+        outcome.p99_ms(),
+        outcome.errors,
+        peak as f64 / 1024.0
     );
     Ok(())
 }

@@ -74,11 +74,6 @@ impl Db {
         })
     }
 
-    /// A transaction that only reads.
-    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        self.pool.begin().await
-    }
-
     /// Where a write statement outside a `begin_write` transaction runs:
     /// SQLite's writer connection (see `begin_write`; its readers refuse
     /// writes, so that none waits for the write lock in `busy_timeout`'s
